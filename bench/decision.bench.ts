@@ -1,9 +1,10 @@
 // Benchmark of the Conditional Access engine at Entra's maximum: 195 named locations × 2000 ranges (390,000 CIDRs,
 // IPv4 and IPv6) and 200 policies. Measures compile time and heap, address → matching locations, and one full
 // decision. Run: `npx node --expose-gc bench/decision.bench.ts` (or `npm run bench`).
+
+import { type Ip, parseIp } from '../src/net/ip.ts';
 import { compilePolicySet } from '../src/policy/compile.ts';
 import { evaluate, type SignInRequest, type Subject } from '../src/policy/evaluate.ts';
-import { parseIp, type Ip } from '../src/net/ip.ts';
 import type {
   BuiltInControl,
   ClientAppType,
@@ -52,11 +53,19 @@ export function buildTenant(seed = 1) {
         // IPv4 /16–/30 anywhere in unicast space, host bits sometimes set as real exports have them.
         const prefix = 16 + Math.floor(random() * 15);
         const address = [1 + Math.floor(random() * 222), rnd(random, 256), rnd(random, 256), rnd(random, 256)];
-        ranges.push({ '@odata.type': '#microsoft.graph.iPv4CidrRange' as const, cidrAddress: `${address.join('.')}/${prefix}` });
+        ranges.push({
+          '@odata.type': '#microsoft.graph.iPv4CidrRange' as const,
+          cidrAddress: `${address.join('.')}/${prefix}`,
+        });
       } else {
         const prefix = 32 + Math.floor(random() * 33);
-        const words = [0x2001, 0x0db8 + rnd(random, 8), rnd(random, 65536), rnd(random, 65536)].map((w) => w.toString(16));
-        ranges.push({ '@odata.type': '#microsoft.graph.iPv6CidrRange' as const, cidrAddress: `${words.join(':')}::/${prefix}` });
+        const words = [0x2001, 0x0db8 + rnd(random, 8), rnd(random, 65536), rnd(random, 65536)].map((w) =>
+          w.toString(16),
+        );
+        ranges.push({
+          '@odata.type': '#microsoft.graph.iPv6CidrRange' as const,
+          cidrAddress: `${words.join(':')}::/${prefix}`,
+        });
       }
     }
     locations.push({
@@ -100,7 +109,10 @@ export function buildTenant(seed = 1) {
           locationRule < 0.4
             ? { includeLocations: ['All'], excludeLocations: ['AllTrusted'] }
             : locationRule < 0.7
-              ? { includeLocations: [`loc-${rnd(random, LOCATIONS)}`, `loc-${rnd(random, LOCATIONS)}`], excludeLocations: [] }
+              ? {
+                  includeLocations: [`loc-${rnd(random, LOCATIONS)}`, `loc-${rnd(random, LOCATIONS)}`],
+                  excludeLocations: [],
+                }
               : null,
         platforms: random() < 0.2 ? { includePlatforms: ['all'], excludePlatforms: ['iOS', 'android'] } : null,
         signInRiskLevels: random() < 0.1 ? ['high', 'medium'] : [],
@@ -109,7 +121,14 @@ export function buildTenant(seed = 1) {
       grantControls: { operator: random() < 0.5 ? 'AND' : 'OR', builtInControls: grant },
       sessionControls:
         random() < 0.2
-          ? { signInFrequency: { isEnabled: true, type: 'hours', value: 1 + rnd(random, 23), frequencyInterval: 'timeBased' } }
+          ? {
+              signInFrequency: {
+                isEnabled: true,
+                type: 'hours',
+                value: 1 + rnd(random, 23),
+                frequencyInterval: 'timeBased',
+              },
+            }
           : null,
     });
   }
@@ -205,7 +224,9 @@ export function benchDecision(): DecisionBenchResult {
 
 if (import.meta.main) {
   const r = benchDecision();
-  console.log(`| ranges | policies | compile | compiled heap | lookup median | lookup p99 | decision median | decision p99 |`);
+  console.log(
+    `| ranges | policies | compile | compiled heap | lookup median | lookup p99 | decision median | decision p99 |`,
+  );
   console.log(`|---|---|---|---|---|---|---|---|`);
   console.log(
     `| ${r.ranges} | ${r.policies} | ${r.compileMs.toFixed(0)} ms | ${r.heapMb.toFixed(1)} MB | ${r.lookupMedianNs} ns | ${r.lookupP99Ns} ns | ${(r.decisionMedianNs / 1000).toFixed(2)} µs | ${(r.decisionP99Ns / 1000).toFixed(2)} µs |`,

@@ -91,7 +91,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 class UsageError extends Error {}
 class InputError extends Error {}
 
-function parse(args: readonly string[], options: Parameters<typeof parseArgs>[0]['options']) {
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+type OptionValues = { values: Record<string, string | boolean | (string | boolean)[] | undefined> };
+
+function parse(args: readonly string[], options: OptionSpec): OptionValues {
   try {
     return parseArgs({ args: [...args], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true });
   } catch (error) {
@@ -119,7 +122,7 @@ function validateCommand(args: readonly string[], io: Io): number {
   for (const warning of loaded.warnings) io.err(`warning: ${formatProblem(warning)}\n`);
   const problems = [
     ...loaded.problems,
-    ...validatePolicySet({ locations: loaded.locations, policies: loaded.policies }, limits),
+    ...validatePolicySet({ locations: loaded.locations, policies: loaded.policies }, limits, { fileOf: loaded.fileOf }),
   ];
   if (problems.length > 0) {
     for (const problem of problems) io.out(`${formatProblem(problem)}\n`);
@@ -155,7 +158,7 @@ async function whatIfCommand(args: readonly string[], io: Io): Promise<number> {
   for (const warning of loaded.warnings) io.err(`warning: ${formatProblem(warning)}\n`);
   const problems = [
     ...loaded.problems,
-    ...validatePolicySet({ locations: loaded.locations, policies: loaded.policies }, limits),
+    ...validatePolicySet({ locations: loaded.locations, policies: loaded.policies }, limits, { fileOf: loaded.fileOf }),
   ];
   if (problems.length > 0) {
     for (const problem of problems) io.err(`${formatProblem(problem)}\n`);
@@ -190,6 +193,13 @@ function loadBoth(locationPaths: string[], policyPaths: string[]) {
     policies: all.flatMap((x) => x.policies) as ConditionalAccessPolicy[],
     problems: all.flatMap((x) => x.problems),
     warnings: all.flatMap((x) => x.warnings),
+    fileOf: (item: NamedLocation | ConditionalAccessPolicy) => {
+      for (const x of all) {
+        const file = x.sourceFile(item);
+        if (file) return file;
+      }
+      return undefined;
+    },
   };
   // Objects without an id (hand-written files) get one, as the store would give them.
   for (const item of [...loaded.locations, ...loaded.policies]) if (!item.id) item.id = crypto.randomUUID();

@@ -10,10 +10,20 @@ export interface ErrorCodeInfo {
 }
 
 export const ERROR_CODES = {
+  50053: {
+    status: 400,
+    safe: true,
+    message: 'Your account is temporarily locked to prevent unauthorized use. Try again later.',
+  },
   50076: {
     status: 401,
     safe: true,
     message: 'Multifactor authentication is required by a Conditional Access policy.',
+  },
+  50126: {
+    status: 400,
+    safe: true,
+    message: 'Your account or password is incorrect.',
   },
   53000: {
     status: 403,

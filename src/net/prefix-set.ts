@@ -36,15 +36,45 @@ export class PrefixSetBuilder {
   }
 
   build(): PrefixSet {
-    // Labels are renumbered densely in sorted order, so per-label counters stay small for any label values and a
-    // label set kept sorted by dense number is also sorted by label.
-    const labels = [...new Set([...this.#v4Label, ...this.#v6Label])].sort((a, b) => a - b);
-    const dense = new Map(labels.map((label, i) => [label, i]));
+    const { labels, v4Dense, v6Dense } = denseLabels(this.#v4Label, this.#v6Label);
     const interner = new LabelSetInterner(labels);
-    const v4 = compileFamily(1, v4Events(this.#v4First, this.#v4Prefix, this.#v4Label, dense), interner);
-    const v6 = compileFamily(4, v6Events(this.#v6Words, this.#v6Prefix, this.#v6Label, dense), interner);
+    const v4 = compileFamily(1, v4Events(this.#v4First, this.#v4Prefix, v4Dense), interner);
+    const v6 = compileFamily(4, v6Events(this.#v6Words, this.#v6Prefix, v6Dense), interner);
     return new PrefixSet(v4, v6, interner.sets, this.#v4First.length + this.#v6Prefix.length);
   }
+}
+
+/**
+ * Renumbers labels densely in sorted order, so per-label counters stay small whatever the label values, and a set
+ * kept sorted by dense number is also sorted by label.
+ */
+function denseLabels(v4Label: number[], v6Label: number[]) {
+  let max = 0;
+  for (const label of v4Label) if (label > max) max = label;
+  for (const label of v6Label) if (label > max) max = label;
+  const count = v4Label.length + v6Label.length;
+  if (max < 4 * count + 1024) {
+    // Labels are location indexes: a direct table beats a Map.
+    const table = new Int32Array(max + 1).fill(-1);
+    for (const label of v4Label) table[label] = 0;
+    for (const label of v6Label) table[label] = 0;
+    const labels: number[] = [];
+    for (let label = 0; label <= max; label++) if (table[label] === 0) table[label] = labels.push(label) - 1;
+    const map = (list: number[]) => {
+      const out = new Int32Array(list.length);
+      for (let i = 0; i < list.length; i++) out[i] = table[list[i]];
+      return out;
+    };
+    return { labels, v4Dense: map(v4Label), v6Dense: map(v6Label) };
+  }
+  const labels = [...new Set(v4Label.concat(v6Label))].sort((a, b) => a - b);
+  const dense = new Map(labels.map((label, i) => [label, i]));
+  const map = (list: number[]) => {
+    const out = new Int32Array(list.length);
+    for (let i = 0; i < list.length; i++) out[i] = dense.get(list[i])!;
+    return out;
+  };
+  return { labels, v4Dense: map(v4Label), v6Dense: map(v6Label) };
 }
 
 /** An immutable index from addresses to the sorted labels of every range that contains them. */
@@ -152,134 +182,200 @@ function lookupV6(index: FamilyIndex, x0: number, x1: number, x2: number, x3: nu
 }
 
 /**
- * Range boundaries as events: a range [first, last] starts its label at `first` and ends it at last + 1. An end
- * past the top of the address space is left out.
+ * Range boundaries as events: a range [first, last] starts its label at `first` and ends it at last + 1 (an end past
+ * the top of the address space is left out). Each event is one record of `words` key words, most significant
+ * first, then a code: dense label * 2, plus 1 for an end. Records move as a whole while sorting, so the sort and
+ * the sweep read memory in order instead of chasing indexes through megabytes.
  */
-type Events = {
-  readonly count: number;
-  readonly keys: Uint32Array; // words per event, most significant first
-  readonly codes: Uint32Array; // dense label * 2, plus 1 for an end
-};
+type Events = { readonly count: number; readonly records: Uint32Array };
 
 const TWO_32 = 2 ** 32;
 
-function v4Events(first: number[], prefix: number[], label: number[], dense: Map<number, number>): Events {
+function v4Events(first: number[], prefix: number[], dense: Int32Array): Events {
   const n = first.length;
-  const keys = new Uint32Array(n * 2);
-  const codes = new Uint32Array(n * 2);
-  let count = 0;
+  const records = new Uint32Array(n * 4);
+  let at = 0;
   for (let i = 0; i < n; i++) {
-    const code = dense.get(label[i])! * 2;
-    keys[count] = first[i];
-    codes[count++] = code;
+    const code = dense[i] * 2;
+    records[at++] = first[i];
+    records[at++] = code;
     const end = first[i] + 2 ** (32 - prefix[i]);
     if (end < TWO_32) {
-      keys[count] = end;
-      codes[count++] = code + 1;
+      records[at++] = end;
+      records[at++] = code + 1;
     }
   }
-  return { count, keys, codes };
+  return { count: at / 2, records };
 }
 
-function v6Events(words: number[], prefix: number[], label: number[], dense: Map<number, number>): Events {
+function v6Events(words: number[], prefix: number[], dense: Int32Array): Events {
   const n = prefix.length;
-  const keys = new Uint32Array(n * 8);
-  const codes = new Uint32Array(n * 2);
-  let count = 0;
+  const records = new Uint32Array(n * 10);
+  let at = 0;
   for (let i = 0; i < n; i++) {
-    const code = dense.get(label[i])! * 2;
-    const k = count * 4;
-    for (let j = 0; j < 4; j++) keys[k + j] = words[i * 4 + j];
-    codes[count++] = code;
+    const code = dense[i] * 2;
+    for (let j = 0; j < 4; j++) records[at + j] = words[i * 4 + j];
+    records[at + 4] = code;
+    at += 5;
     // last + 1 = first + 2^(128 - prefix): add one bit, carrying into more significant words.
     const bit = 128 - prefix[i];
     if (bit === 128) continue;
-    const e = count * 4;
-    for (let j = 0; j < 4; j++) keys[e + j] = words[i * 4 + j];
+    for (let j = 0; j < 4; j++) records[at + j] = words[i * 4 + j];
     let word = 3 - (bit >>> 5);
     let add = 2 ** (bit & 31);
     while (word >= 0 && add > 0) {
-      const sum = keys[e + word] + add;
-      keys[e + word] = sum; // stored modulo 2^32
+      const sum = records[at + word] + add;
+      records[at + word] = sum; // stored modulo 2^32
       add = sum >= TWO_32 ? 1 : 0;
       word--;
     }
     if (add > 0) continue; // carried past the top: the range runs to the last address
-    codes[count++] = code + 1;
+    records[at + 4] = code + 1;
+    at += 5;
   }
-  return { count, keys, codes };
+  return { count: at / 5, records };
 }
 
-/** Sorts event indexes by key with a stable LSD radix sort on 16-bit digits, skipping digits that never vary. */
-function sortEvents(events: Events, words: number): Uint32Array {
-  const n = events.count;
-  const keys = events.keys;
-  let order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  let spare = new Uint32Array(n);
-  const counts = new Uint32Array(65536);
-  for (let word = words - 1; word >= 0; word--) {
-    for (let shift = 0; shift <= 16; shift += 16) {
-      counts.fill(0);
-      for (let i = 0; i < n; i++) counts[(keys[i * words + word] >>> shift) & 0xffff]++;
-      if (n === 0 || counts[(keys[word] >>> shift) & 0xffff] === n) continue; // every key has this digit
-      let sum = 0;
-      for (let d = 0; d < 65536; d++) {
-        const c = counts[d];
-        counts[d] = sum;
-        sum += c;
-      }
-      for (let i = 0; i < n; i++) {
-        const e = order[i];
-        spare[counts[(keys[e * words + word] >>> shift) & 0xffff]++] = e;
-      }
-      [order, spare] = [spare, order];
+type Sorter = { data: Uint32Array; spare: Uint32Array; counts: Uint32Array; words: number; stride: number };
+
+/**
+ * Sorts event records in place by key: most significant word first, each word by a two-pass 16-bit radix sort,
+ * and only runs that tie on a word go on to the next. Small runs use a comparison sort.
+ */
+function sortEvents(events: Events, words: number): void {
+  const sorter: Sorter = {
+    data: events.records,
+    spare: new Uint32Array(events.records.length),
+    counts: new Uint32Array(65536),
+    words,
+    stride: words + 1,
+  };
+  sortRun(sorter, 0, events.count, 0);
+}
+
+const RADIX_MIN = 4096;
+
+function sortRun(sorter: Sorter, from: number, to: number, word: number): void {
+  if (to - from < 2) return;
+  if (to - from < RADIX_MIN) {
+    compareSort(sorter, from, to, word);
+    return;
+  }
+  radixSort(sorter, from, to, word);
+  if (word + 1 === sorter.words) return;
+  const { data, stride } = sorter;
+  for (let i = from; i < to; ) {
+    const value = data[i * stride + word];
+    let j = i + 1;
+    while (j < to && data[j * stride + word] === value) j++;
+    sortRun(sorter, i, j, word + 1);
+    i = j;
+  }
+}
+
+/** Sorts records [from, to) by one word with two stable counting passes over its 16-bit halves. */
+function radixSort(sorter: Sorter, from: number, to: number, word: number): void {
+  const { data, spare } = sorter;
+  const moved = countingPass(sorter, data, spare, from, to, word, 0);
+  const src = moved ? spare : data;
+  const dst = moved ? data : spare;
+  const movedAgain = countingPass(sorter, src, dst, from, to, word, 16);
+  const result = movedAgain ? dst : src;
+  if (result !== data) data.set(result.subarray(from * sorter.stride, to * sorter.stride), from * sorter.stride);
+}
+
+/** Moves records [from, to) from src to dst ordered by one 16-bit digit; false (and no move) if all share it. */
+function countingPass(
+  sorter: Sorter,
+  src: Uint32Array,
+  dst: Uint32Array,
+  from: number,
+  to: number,
+  word: number,
+  shift: number,
+): boolean {
+  const { counts, stride } = sorter;
+  counts.fill(0);
+  for (let i = from; i < to; i++) counts[(src[i * stride + word] >>> shift) & 0xffff]++;
+  if (counts[(src[from * stride + word] >>> shift) & 0xffff] === to - from) return false;
+  let sum = from;
+  for (let d = 0; d < 65536; d++) {
+    const c = counts[d];
+    counts[d] = sum;
+    sum += c;
+  }
+  for (let i = from; i < to; i++) {
+    const r = i * stride;
+    const at = counts[(src[r + word] >>> shift) & 0xffff]++ * stride;
+    for (let k = 0; k < stride; k++) dst[at + k] = src[r + k];
+  }
+  return true;
+}
+
+function compareSort(sorter: Sorter, from: number, to: number, word: number): void {
+  const { data, spare, words, stride } = sorter;
+  const order = new Uint32Array(to - from);
+  for (let i = 0; i < order.length; i++) order[i] = from + i;
+  order.sort((a, b) => {
+    for (let w = word; w < words; w++) {
+      const x = data[a * stride + w];
+      const y = data[b * stride + w];
+      if (x !== y) return x < y ? -1 : 1;
     }
+    return 0;
+  });
+  for (let i = 0; i < order.length; i++) {
+    for (let k = 0; k < stride; k++) spare[(from + i) * stride + k] = data[order[i] * stride + k];
   }
-  return order;
+  data.set(spare.subarray(from * stride, to * stride), from * stride);
 }
 
-/** Interns label sets so that each distinct set is one frozen array; set 0 is the empty set. */
+/**
+ * Interns label sets so that each distinct set is one frozen array; set 0 is the empty set. Sets are found by a
+ * Zobrist hash (the XOR of a random value per member, updated in O(1) as labels come and go) in an open-addressing
+ * table, and confirmed member by member.
+ */
 class LabelSetInterner {
   readonly sets: (readonly number[])[] = [EMPTY];
+  readonly zobristHigh: Int32Array;
+  readonly zobristLow: Int32Array;
   readonly #labels: readonly number[];
-  readonly #byHash = new Map<number, number>();
-  readonly #byKey = new Map<string, number>(); // only for the rare hash collision
-  // Zobrist hashing: a set's hash is the XOR of its members' random values, updated in O(1) per change.
-  readonly zobristHigh: Uint32Array;
-  readonly zobristLow: Uint32Array;
+  #hashHigh: Int32Array = new Int32Array(1024); // per set id
+  #hashLow: Int32Array = new Int32Array(1024);
+  #table: Int32Array = new Int32Array(2048); // set id per slot, 0 = free
+  #mask = 2047;
 
   constructor(labels: readonly number[]) {
     this.#labels = labels;
     const random = splitMix32(0x9e3779b9);
-    this.zobristHigh = new Uint32Array(labels.length).map(() => random() >>> 6);
-    this.zobristLow = new Uint32Array(labels.length).map(() => random() >>> 6);
+    this.zobristHigh = Int32Array.from(labels, () => random());
+    this.zobristLow = Int32Array.from(labels, () => random());
   }
 
-  /** The id of the set of dense labels active[0, size), sorted ascending, whose hashes are high and low. */
+  /** The id of the set of dense labels active[0, size), sorted ascending, whose Zobrist hashes are high and low. */
   intern(active: Int32Array, size: number, high: number, low: number): number {
     if (size === 0) return 0;
-    const hash = high * 2 ** 26 + low;
-    const id = this.#byHash.get(hash);
-    if (id === undefined) {
-      const created = this.#create(active, size);
-      this.#byHash.set(hash, created);
-      return created;
+    let slot = Math.imul(high ^ Math.imul(low, 0x9e3779b1), 0x85ebca6b) & this.#mask;
+    for (;;) {
+      const id = this.#table[slot];
+      if (id === 0) break;
+      if (this.#hashHigh[id] === high && this.#hashLow[id] === low && this.#matches(this.sets[id], active, size)) {
+        return id;
+      }
+      slot = (slot + 1) & this.#mask;
     }
-    if (this.#matches(this.sets[id], active, size)) return id;
-    const key = Array.from(active.subarray(0, size)).join(',');
-    const other = this.#byKey.get(key);
-    if (other !== undefined) return other;
-    const created = this.#create(active, size);
-    this.#byKey.set(key, created);
-    return created;
-  }
-
-  #create(active: Int32Array, size: number): number {
     const set = new Array<number>(size);
     for (let i = 0; i < size; i++) set[i] = this.#labels[active[i]];
-    this.sets.push(Object.freeze(set));
-    return this.sets.length - 1;
+    const id = this.sets.push(Object.freeze(set)) - 1;
+    if (id >= this.#hashHigh.length) {
+      this.#hashHigh = grow(this.#hashHigh);
+      this.#hashLow = grow(this.#hashLow);
+    }
+    this.#hashHigh[id] = high;
+    this.#hashLow[id] = low;
+    this.#table[slot] = id;
+    if (id * 2 > this.#mask) this.#rehash();
+    return id;
   }
 
   #matches(set: readonly number[], active: Int32Array, size: number): boolean {
@@ -287,76 +383,80 @@ class LabelSetInterner {
     for (let i = 0; i < size; i++) if (set[i] !== this.#labels[active[i]]) return false;
     return true;
   }
+
+  #rehash(): void {
+    const size = this.#table.length * 2;
+    this.#table = new Int32Array(size);
+    this.#mask = size - 1;
+    for (let id = 1; id < this.sets.length; id++) {
+      let slot = Math.imul(this.#hashHigh[id] ^ Math.imul(this.#hashLow[id], 0x9e3779b1), 0x85ebca6b) & this.#mask;
+      while (this.#table[slot] !== 0) slot = (slot + 1) & this.#mask;
+      this.#table[slot] = id;
+    }
+  }
+}
+
+function grow(array: Int32Array): Int32Array {
+  const bigger = new Int32Array(array.length * 2);
+  bigger.set(array);
+  return bigger;
 }
 
 /** Sweeps the sorted boundaries, tracking which labels are active, and records an interval where the set changes. */
 function compileFamily(words: 1 | 4, events: Events, interner: LabelSetInterner): FamilyIndex {
-  const order = sortEvents(events, words);
-  const { keys, codes } = events;
+  sortEvents(events, words);
+  const { records, count: n } = events;
+  const stride = words + 1;
   const labelCount = interner.zobristHigh.length;
   const depth = new Int32Array(labelCount); // how many ranges of each label cover the sweep point
   const active = new Int32Array(labelCount); // dense labels with depth > 0, sorted
   let size = 0;
   let high = 0;
   let low = 0;
-  const starts = new Uint32Array((events.count + 1) * words);
-  const setIds = new Uint32Array(events.count + 1);
+  const starts = new Uint32Array((n + 1) * words);
+  const setIds = new Uint32Array(n + 1);
   let count = 1; // interval 0 starts at address 0 with the empty set
   let i = 0;
-  while (i < events.count) {
-    const point = order[i] * words;
+  while (i < n) {
+    const point = i * stride;
+    const p0 = records[point];
+    const p1 = words === 4 ? records[point + 1] : 0;
+    const p2 = words === 4 ? records[point + 2] : 0;
+    const p3 = words === 4 ? records[point + 3] : 0;
     let changed = false;
-    let j = i;
-    for (; j < events.count; j++) {
-      const e = order[j];
-      if (!samePoint(keys, point, e * words, words)) break;
-      const label = codes[e] >>> 1;
-      if ((codes[e] & 1) === 1) {
+    for (; i < n; i++) {
+      const r = i * stride;
+      if (records[r] !== p0) break;
+      if (words === 4 && (records[r + 1] !== p1 || records[r + 2] !== p2 || records[r + 3] !== p3)) break;
+      const code = records[r + words];
+      const label = code >>> 1;
+      if ((code & 1) === 1) {
         if (--depth[label] > 0) continue;
         let at = 0;
         while (active[at] !== label) at++;
-        active.copyWithin(at, at + 1, size);
-        size--;
+        for (size--; at < size; at++) active[at] = active[at + 1];
       } else {
         if (depth[label]++ > 0) continue;
-        let at = size;
-        while (at > 0 && active[at - 1] > label) at--;
-        active.copyWithin(at + 1, at, size);
+        let at = size++;
+        for (; at > 0 && active[at - 1] > label; at--) active[at] = active[at - 1];
         active[at] = label;
-        size++;
       }
       high ^= interner.zobristHigh[label];
       low ^= interner.zobristLow[label];
       changed = true;
     }
-    i = j;
     if (!changed) continue;
     const id = interner.intern(active, size, high, low);
     if (id === setIds[count - 1]) continue; // same set as the interval before: extend it
-    if (isZero(keys, point, words)) {
+    if (p0 === 0 && p1 === 0 && p2 === 0 && p3 === 0) {
       setIds[0] = id; // ranges starting at address 0 relabel interval 0
       continue;
     }
-    for (let w = 0; w < words; w++) starts[count * words + w] = keys[point + w];
+    for (let w = 0; w < words; w++) starts[count * words + w] = records[point + w];
     setIds[count++] = id;
   }
-  const index = {
-    words,
-    count,
-    starts: starts.slice(0, count * words),
-    setIds: setIds.length - count > 1024 ? setIds.slice(0, count) : setIds,
-  };
-  return { ...index, ...bucketize(index.starts, count, words) };
-}
-
-function samePoint(keys: Uint32Array, a: number, b: number, words: number): boolean {
-  for (let w = 0; w < words; w++) if (keys[a + w] !== keys[b + w]) return false;
-  return true;
-}
-
-function isZero(keys: Uint32Array, at: number, words: number): boolean {
-  for (let w = 0; w < words; w++) if (keys[at + w] !== 0) return false;
-  return true;
+  const compact = starts.slice(0, count * words);
+  return { words, count, starts: compact, setIds: setIds.slice(0, count), ...bucketize(compact, count, words) };
 }
 
 const MAX_BUCKETS = 2 ** 18;
@@ -370,7 +470,7 @@ function bucketize(
   count: number,
   words: number,
 ): { buckets: Uint32Array; bucketCount: number; bucketBase: number; bucketWidth: number } {
-  let bucketCount = 1;
+  let bucketCount = 2; // at least: one below the lowest start, one from it up
   while (bucketCount < count && bucketCount < MAX_BUCKETS) bucketCount *= 2;
   // Interval 0 starts at address 0; buckets span the first words of the others.
   const lowest = count > 1 ? starts[words] : 0;

@@ -277,8 +277,7 @@ function compilePolicy(
   // 'All' on exclude makes the policy never apply; kept as written rather than rejected.
   const excludeAny = special(excludeIds, 'all');
   const usedLocations = [...includeLocations, ...excludeLocations].map((i) => locations[i]);
-  const locationsNeedIp =
-    includeAllTrusted || excludeAllTrusted || usedLocations.some((l) => l.kind !== 'country');
+  const locationsNeedIp = includeAllTrusted || excludeAllTrusted || usedLocations.some((l) => l.kind !== 'country');
   const locationsNeedCountry = usedLocations.some((l) => l.kind === 'country');
 
   const clientAppMask = policy.conditions.clientAppTypes.some((t) => t === 'all')

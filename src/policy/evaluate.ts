@@ -8,9 +8,9 @@
 import { type Ip, tryParseIp } from '../net/ip.ts';
 import {
   CLIENT_APP_BIT,
+  CONTROL_BIT,
   type CompiledPolicy,
   type CompiledPolicySet,
-  CONTROL_BIT,
   controlsOfMask,
   PLATFORM_BIT,
   RISK_BIT,
@@ -53,7 +53,15 @@ export interface SignInRequest {
 }
 
 /** The named checks, in the order Graph declares the matching `whatIfAnalysisReasons`. */
-export const CONDITIONS = ['users', 'application', 'devicePlatform', 'clientApps', 'location', 'signInRisk', 'userRisk'] as const;
+export const CONDITIONS = [
+  'users',
+  'application',
+  'devicePlatform',
+  'clientApps',
+  'location',
+  'signInRisk',
+  'userRisk',
+] as const;
 export type ConditionName = (typeof CONDITIONS)[number];
 export type ConditionOutcome = 'matched' | 'notMatched' | 'notConfigured' | 'notEnoughInformation';
 
@@ -368,10 +376,18 @@ function checkLocation(policy: CompiledPolicy, ctx: RequestContext): number {
     return NO_INFO;
   }
   const flags = ctx.locationFlags;
-  if (policy.excludeAnyLocation || (policy.excludeAllTrusted && ctx.trusted) || anyFlag(flags, policy.excludeLocations)) {
+  if (
+    policy.excludeAnyLocation ||
+    (policy.excludeAllTrusted && ctx.trusted) ||
+    anyFlag(flags, policy.excludeLocations)
+  ) {
     return NOT_MATCHED;
   }
-  if (policy.includeAnyLocation || (policy.includeAllTrusted && ctx.trusted) || anyFlag(flags, policy.includeLocations)) {
+  if (
+    policy.includeAnyLocation ||
+    (policy.includeAllTrusted && ctx.trusted) ||
+    anyFlag(flags, policy.includeLocations)
+  ) {
     return MATCHED;
   }
   return NOT_MATCHED;
@@ -480,7 +496,9 @@ function explain(condition: ConditionName, code: number, policy: CompiledPolicy,
     case 'application':
       if (code === NO_INFO) return 'no application or user action in the request';
       if (req.userAction !== undefined) {
-        return code === MATCHED ? `includes user action ${req.userAction}` : `does not include user action ${req.userAction}`;
+        return code === MATCHED
+          ? `includes user action ${req.userAction}`
+          : `does not include user action ${req.userAction}`;
       }
       if (ctx.appFlags[policy.index] & EXCLUDED) return `application ${req.application} is excluded`;
       if (code === MATCHED) return policy.includeAllApps ? 'included: all applications' : `includes ${req.application}`;

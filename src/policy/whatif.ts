@@ -130,7 +130,10 @@ export function parseWhatIfRequest(body: unknown): WhatIfQuery {
   } = {};
   if (present(conds.ipAddress)) {
     if (typeof conds.ipAddress !== 'string' || !tryParseIp(conds.ipAddress)) {
-      throw new WhatIfInputError('signInConditions.ipAddress', `${JSON.stringify(conds.ipAddress)} is not an IP address`);
+      throw new WhatIfInputError(
+        'signInConditions.ipAddress',
+        `${JSON.stringify(conds.ipAddress)} is not an IP address`,
+      );
     }
     conditions.ipAddress = conds.ipAddress;
   }
@@ -212,7 +215,8 @@ function mergeDecisions(evaluations: readonly Evaluation[]): Decision {
     .map((d) => d.sessionControls.signInFrequencyMinutes)
     .filter((m): m is number => m !== undefined);
   const modes = decisions.map((d) => d.sessionControls.persistentBrowser).filter((m) => m !== undefined);
-  const errorCode = decisions.find((d) => d.errorCode === 53003)?.errorCode ?? decisions.find((d) => d.errorCode)?.errorCode;
+  const errorCode =
+    decisions.find((d) => d.errorCode === 53003)?.errorCode ?? decisions.find((d) => d.errorCode)?.errorCode;
   return {
     outcome: blocked ? 'block' : missing.length > 0 ? 'challenge' : 'allow',
     blocked,
@@ -249,8 +253,7 @@ function present(value: unknown): boolean {
 }
 
 function enumValue<T extends string>(value: unknown, allowed: readonly T[], field: string): T {
-  const match =
-    typeof value === 'string' ? allowed.find((a) => a.toLowerCase() === value.toLowerCase()) : undefined;
+  const match = typeof value === 'string' ? allowed.find((a) => a.toLowerCase() === value.toLowerCase()) : undefined;
   if (!match) {
     throw new WhatIfInputError(field, `must be one of ${allowed.join(', ')} but it is ${JSON.stringify(value)}`);
   }

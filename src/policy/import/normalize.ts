@@ -513,14 +513,14 @@ function readGrantControls(value: unknown, r: Report): ConditionalAccessGrantCon
   if (customAuthenticationFactors.length > 0) {
     r.warn(
       'grantControls.customAuthenticationFactors',
-      `treated as requiring 'mfa': Portcullis cannot call custom controls (${customAuthenticationFactors.map(show).join(', ')})`,
+      `treated as requiring 'mfa': Portcullis cannot call custom controls (${customAuthenticationFactors.map((value) => show(value)).join(', ')})`,
     );
   }
   if ((hasStrength || customAuthenticationFactors.length > 0) && substitutes) builtInControls.push('mfa');
   if (termsOfUse.length > 0) {
     r.warn(
       'grantControls.termsOfUse',
-      `not shown: Portcullis has no terms of use, so users are not asked to accept ${termsOfUse.map(show).join(', ')}`,
+      `not shown: Portcullis has no terms of use, so users are not asked to accept ${termsOfUse.map((value) => show(value)).join(', ')}`,
     );
   }
   if (count === 0) return null; // an empty grant block, as Graph writes for session-only policies

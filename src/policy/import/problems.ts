@@ -1,8 +1,6 @@
 // What the importer and the validator report: one problem per thing that is wrong, each saying where it is
 // (file, the object as a person finds it, the JSON path) and naming the offending value.
 
-import { quote } from '../../net/quote.ts';
-
 export interface Problem {
   /** The file as the user named it (`exports/locations.json`); absent when the object did not come from a file. */
   file?: string;
@@ -29,19 +27,29 @@ export function describeObject(
   id: unknown,
   position: number,
 ): string {
-  const name = typeof displayName === 'string' && displayName.trim() !== '' ? quote(displayName) : undefined;
-  const shownId = typeof id === 'string' && id !== '' ? quote(id) : undefined;
+  // Entra allows display names of 256 characters; 128 is enough to tell policies apart on one line.
+  const name = typeof displayName === 'string' && displayName.trim() !== '' ? show(displayName, 128) : undefined;
   const head = name !== undefined ? `${kind} ${name}` : `${kind} #${position}`;
-  // Quoting the id keeps a hostile export from forging log lines; the quotes are stripped for the usual GUID.
-  return shownId !== undefined ? `${head} (id ${shownId.slice(1, -1)})` : head;
+  return typeof id === 'string' && id !== '' ? `${head} (id ${escapeControls(bound(id, 64))})` : head;
 }
 
-/** Quotes any JSON value for a message: strings in single quotes (bounded, control characters escaped), others as JSON. */
-export function show(value: unknown): string {
-  if (typeof value === 'string') return quote(value);
+/**
+ * Quotes any JSON value for a message: a string in single quotes, others as JSON; bounded in length and with control
+ * characters escaped, so that a hostile export cannot flood or forge log lines through a problem message.
+ */
+export function show(value: unknown, max = 64): string {
+  if (typeof value === 'string') return `'${escapeControls(bound(value, max))}'`;
   if (value === undefined) return 'nothing';
-  const json = JSON.stringify(value) ?? String(value);
-  return json.length > 64 ? `${json.slice(0, 64)}…` : json;
+  return escapeControls(bound(JSON.stringify(value) ?? String(value), max));
+}
+
+function bound(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function escapeControls(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** The JSON type of a value, as people say it: `null`, `a number`, `an array`, `an object`, `a string`, `a boolean`. */

@@ -155,7 +155,7 @@ export function validatePolicies(
       // Entra offers "Block access" or "Grant access" with requirements, never both in one policy.
       add(
         'grantControls.builtInControls',
-        `'block' cannot be combined with other controls (${others.map(show).join(', ')}): a policy blocks or grants`,
+        `'block' cannot be combined with other controls (${others.map((value) => show(value)).join(', ')}): a policy blocks or grants`,
       );
     }
     const hasGrant = grant != null && (grant.builtInControls.length > 0 || others.length > 0);
@@ -169,7 +169,13 @@ export function validatePolicies(
       const field = 'sessionControls.signInFrequency';
       const range = frequency.type === 'hours' ? [1, 23] : frequency.type === 'days' ? [1, 365] : undefined;
       if (range === undefined) {
-        add(`${field}.type`, `${show(frequency.type ?? undefined)} is not a sign-in frequency unit: hours or days`);
+        const type = frequency.type;
+        add(
+          `${field}.type`,
+          type == null
+            ? 'required when sign-in frequency is enabled: hours or days'
+            : `${show(type)} is not a sign-in frequency unit: hours or days`,
+        );
       } else if (typeof frequency.value !== 'number' || !Number.isInteger(frequency.value)) {
         add(`${field}.value`, `required: the number of ${frequency.type}, from ${range[0]} to ${range[1]}`);
       } else if (frequency.value < range[0] || frequency.value > range[1]) {

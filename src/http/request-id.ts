@@ -1,0 +1,30 @@
+// The correlation id of a request: taken from the caller's X-Request-Id or client-request-id when it is a safe token,
+// generated otherwise, returned in both headers and carried by every log line of the request.
+
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * X-Request-Id is what reverse proxies set (nginx `$request_id`, Envoy, Heroku); client-request-id is the header
+ * Microsoft Graph and Entra clients send and get back. The proxy's id comes first, so a proxy's logs and ours agree.
+ */
+export const REQUEST_ID_HEADERS = ['x-request-id', 'client-request-id'] as const;
+
+/**
+ * A UUID (36), nginx's 32 hex digits, a W3C traceparent (55) all fit: 8 to 64 letters, digits, '-', '_' and '.',
+ * starting with a letter or digit. Anything else (spaces, quotes, control characters, a 10 kB header) could forge or
+ * flood log lines or break a log query, so it is replaced by a fresh UUID instead.
+ */
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{7,63}$/;
+
+export function isSafeRequestId(value: unknown): value is string {
+  return typeof value === 'string' && SAFE_ID.test(value);
+}
+
+export function requestIdFrom(headers: IncomingHttpHeaders, generate: () => string = randomUUID): string {
+  for (const name of REQUEST_ID_HEADERS) {
+    const value = headers[name];
+    if (isSafeRequestId(value)) return value;
+  }
+  return generate();
+}

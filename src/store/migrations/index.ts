@@ -1,0 +1,12 @@
+// The ordered list of migrations, given to Kysely's Migrator directly (no filesystem globbing, so bundling or a
+// missing file cannot silently skip one). Add a migration: create NNNN_name.ts and list it here.
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as m0001 from './0001_initial.ts';
+
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001_initial': m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...MIGRATIONS }),
+};
