@@ -1,60 +1,85 @@
 // Benchmarks PrefixSet build time, heap and lookup latency from 10 to 390,000 ranges against the linear scan.
 // Run: npx node --expose-gc bench/prefix-set.bench.ts  (prints a markdown table; seeded, so runs are comparable)
 
-import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { type Cidr, parseCidr } from '../src/net/cidr.ts';
 import { formatIp, type Ip } from '../src/net/ip.ts';
 import { naiveLookup, type PrefixSet, PrefixSetBuilder } from '../src/net/prefix-set.ts';
 
 export type PrefixSetBenchRow = {
+  readonly mix: Mix;
   readonly ranges: number;
   readonly buildMs: number;
   readonly heapMB: number;
   readonly intervals: number;
+  readonly labelSets: number;
   readonly lookupMedianNs: number;
   readonly lookupP99Ns: number;
   readonly naiveMedianNs: number;
 };
 
-const SIZES = [10, 1_000, 100_000, 390_000];
+/**
+ * 'typical': mostly narrow ranges, as named locations list office egress addresses and provider blocks.
+ * 'heavy overlap': a quarter of the IPv4 ranges are /9–/23 and overlap each other everywhere — the worst case for
+ * the number of distinct label sets.
+ */
+export type Mix = 'typical' | 'heavy overlap';
+
+const SCENARIOS: readonly [number, Mix][] = [
+  [10, 'typical'],
+  [1_000, 'typical'],
+  [100_000, 'typical'],
+  [390_000, 'typical'],
+  [390_000, 'heavy overlap'],
+];
 const LABELS = 195; // Entra's limit on named locations per tenant; 195 × 2000 ranges = 390,000
 const LOOKUP_BATCH = 1_000;
-const LOOKUP_BATCHES = 1_500;
+const LOOKUP_BATCHES = 1_000;
+const LOOKUP_ROUNDS = 3;
 
-export function benchPrefixSet(sizes: readonly number[] = SIZES): PrefixSetBenchRow[] {
+export function benchPrefixSet(scenarios: readonly [number, Mix][] = SCENARIOS): PrefixSetBenchRow[] {
   const gc = collector();
-  return sizes.map((size) => benchOne(size, gc));
+  const rows = scenarios.map(([size, mix]) => benchOne(size, mix, gc));
+  // The scans run after every PrefixSet measurement: their garbage would otherwise disturb the later lookups.
+  return rows.map((row) => ({ ...row, naiveMedianNs: benchNaive(row.ranges, row.mix) }));
 }
 
-function benchOne(size: number, gc: () => void): PrefixSetBenchRow {
+/** The same seeded ranges and probes for a scenario, every time. */
+function scenario(size: number, mix: Mix) {
   const random = splitMix32(size);
-  const entries = makeRanges(size, random);
-  const probes = makeProbes(entries, 8_192, random);
+  const entries = makeRanges(size, mix, random);
+  return { entries, probes: makeProbes(entries, 8_192, random) };
+}
 
+function benchOne(size: number, mix: Mix, gc: () => void): PrefixSetBenchRow {
+  const { entries, probes } = scenario(size, mix);
   gc();
   const heapBefore = process.memoryUsage().heapUsed;
   const started = process.hrtime.bigint();
-  let set: PrefixSet | undefined = buildSet(entries);
+  const set = buildSet(entries);
   const buildMs = Number(process.hrtime.bigint() - started) / 1e6;
   gc();
   const heapMB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
-  const { intervalsV4, intervalsV6 } = set.stats();
-
+  const { intervalsV4, intervalsV6, labelSets } = set.stats();
   const lookup = timeLookups(set, probes, LOOKUP_BATCH, LOOKUP_BATCHES);
-  set = undefined;
-  // The scan is O(ranges) per lookup: fewer lookups per batch and a time budget, so 390,000 ranges stays quick.
-  const naiveBatch = Math.max(1, Math.floor(100_000 / size));
-  const naive = timeNaive(entries, probes, naiveBatch, 1_500_000_000n);
   return {
+    mix,
     ranges: size,
     buildMs,
     heapMB,
     intervals: intervalsV4 + intervalsV6,
+    labelSets,
     lookupMedianNs: lookup.median,
     lookupP99Ns: lookup.p99,
-    naiveMedianNs: naive,
+    naiveMedianNs: Number.NaN,
   };
+}
+
+function benchNaive(size: number, mix: Mix): number {
+  const { entries, probes } = scenario(size, mix);
+  // The scan is O(ranges) per lookup: fewer lookups per batch and a time budget, so 390,000 ranges stays quick.
+  return timeNaive(entries, probes, Math.max(1, Math.floor(100_000 / size)), 1_500_000_000n);
 }
 
 function buildSet(entries: readonly { cidr: Cidr; label: number }[]): PrefixSet {
@@ -65,22 +90,36 @@ function buildSet(entries: readonly { cidr: Cidr; label: number }[]): PrefixSet 
 
 let sink = 0;
 
-/** Per-lookup time of each batch (batch time / batch size), then the median and 99th percentile over batches. */
+/**
+ * Per-lookup time of each batch (batch time / batch size), then the median and 99th percentile over batches. Three
+ * rounds at different moments, keeping the one with the lowest median: on a shared machine a burst of work from
+ * another process can otherwise triple a whole round.
+ */
 function timeLookups(set: PrefixSet, probes: readonly Ip[], batch: number, batches: number) {
   const mask = probes.length - 1;
   for (let i = 0; i < 200_000; i++) sink += set.lookup(probes[i & mask]).length; // warm up the JIT
-  const perLookup: number[] = [];
+  let best = { median: Number.POSITIVE_INFINITY, p99: Number.POSITIVE_INFINITY };
   let p = 0;
-  for (let b = 0; b < batches; b++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) sink += set.lookup(probes[p++ & mask]).length;
-    perLookup.push(Number(process.hrtime.bigint() - start) / batch);
+  for (let round = 0; round < LOOKUP_ROUNDS; round++) {
+    const perLookup: number[] = [];
+    for (let b = 0; b < batches; b++) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < batch; i++) sink += set.lookup(probes[p++ & mask]).length;
+      perLookup.push(Number(process.hrtime.bigint() - start) / batch);
+    }
+    perLookup.sort((a, b) => a - b);
+    const median = perLookup[perLookup.length >> 1];
+    if (median < best.median) best = { median, p99: perLookup[Math.floor(perLookup.length * 0.99)] };
   }
-  perLookup.sort((a, b) => a - b);
-  return { median: perLookup[perLookup.length >> 1], p99: perLookup[Math.floor(perLookup.length * 0.99)] };
+  return best;
 }
 
-function timeNaive(entries: readonly { cidr: Cidr; label: number }[], probes: readonly Ip[], batch: number, budgetNs: bigint) {
+function timeNaive(
+  entries: readonly { cidr: Cidr; label: number }[],
+  probes: readonly Ip[],
+  batch: number,
+  budgetNs: bigint,
+) {
   const perLookup: number[] = [];
   const deadline = process.hrtime.bigint() + budgetNs;
   let p = 0;
@@ -93,26 +132,53 @@ function timeNaive(entries: readonly { cidr: Cidr; label: number }[], probes: re
   return perLookup[perLookup.length >> 1];
 }
 
-/**
- * Half IPv4, half IPv6, shaped like real named locations: IPv4 mostly /24–/32 with some wider office and ISP blocks
- * (Entra requires a prefix longer than /8); IPv6 in 2000::/3, mostly /32–/64 with some down to single addresses.
- */
-function makeRanges(count: number, random: () => number): { cidr: Cidr; label: number }[] {
+/** Half IPv4, half IPv6 (in 2000::/3), labels dealt round-robin over 195 locations. */
+function makeRanges(count: number, mix: Mix, random: () => number): { cidr: Cidr; label: number }[] {
   const entries: { cidr: Cidr; label: number }[] = [];
   for (let i = 0; i < count; i++) {
     const label = i % Math.min(LABELS, count);
     let text: string;
     if (i % 2 === 0) {
-      const prefix = random() % 4 === 0 ? 9 + (random() % 15) : 24 + (random() % 9);
+      const prefix =
+        mix === 'typical' ? pick(random, V4_PREFIXES) : random() % 4 === 0 ? 9 + (random() % 15) : 24 + (random() % 9);
       text = `${formatIp({ family: 4, value: random() })}/${prefix}`;
     } else {
-      const prefix = random() % 4 === 0 ? 65 + (random() % 64) : 32 + (random() % 33);
+      const prefix =
+        mix === 'typical'
+          ? pick(random, V6_PREFIXES)
+          : random() % 4 === 0
+            ? 65 + (random() % 64)
+            : 32 + (random() % 33);
       const value = (BigInt(0x20000000 | (random() & 0x1fffffff)) << 96n) | random128(random, 96);
       text = `${formatIp({ family: 6, value })}/${prefix}`;
     }
     entries.push({ cidr: parseCidr(text), label });
   }
   return entries;
+}
+
+// [weight, shortest prefix, longest prefix]. Entra requires IPv4 prefixes longer than /8.
+const V4_PREFIXES: readonly [number, number, number][] = [
+  [30, 32, 32],
+  [40, 24, 31],
+  [25, 16, 23],
+  [5, 9, 15],
+];
+const V6_PREFIXES: readonly [number, number, number][] = [
+  [10, 32, 47],
+  [30, 48, 48],
+  [20, 49, 56],
+  [30, 57, 64],
+  [10, 65, 128],
+];
+
+function pick(random: () => number, table: readonly [number, number, number][]): number {
+  let roll = random() % 100;
+  for (const [weight, shortest, longest] of table) {
+    if (roll < weight) return shortest + (random() % (longest - shortest + 1));
+    roll -= weight;
+  }
+  throw new Error('weights must add up to 100');
 }
 
 /** Lookup addresses: half inside a random range (hits), half random in the same space (mostly misses). */
@@ -163,12 +229,13 @@ function collector(): () => void {
 
 export function formatRows(rows: readonly PrefixSetBenchRow[]): string {
   const lines = [
-    '| ranges | build ms | heap MB | intervals | lookup median ns | lookup p99 ns | naive scan median ns |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
+    '| ranges | mix | build ms | heap MB | intervals | label sets | lookup median ns | lookup p99 ns | naive scan median ns |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.ranges.toLocaleString('en')} | ${r.buildMs.toFixed(1)} | ${r.heapMB.toFixed(1)} | ${r.intervals.toLocaleString('en')} | ` +
+      `| ${r.ranges.toLocaleString('en')} | ${r.mix} | ${r.buildMs.toFixed(1)} | ${r.heapMB.toFixed(1)} | ` +
+        `${r.intervals.toLocaleString('en')} | ${r.labelSets.toLocaleString('en')} | ` +
         `${r.lookupMedianNs.toFixed(0)} | ${r.lookupP99Ns.toFixed(0)} | ${Math.round(r.naiveMedianNs).toLocaleString('en')} |`,
     );
   }

@@ -15,6 +15,11 @@ export const ERROR_CODES = {
     safe: true,
     message: 'Your account is temporarily locked to prevent unauthorized use. Try again later.',
   },
+  50057: {
+    status: 400,
+    safe: true,
+    message: 'The user account is disabled.',
+  },
   50076: {
     status: 401,
     safe: true,
@@ -24,6 +29,11 @@ export const ERROR_CODES = {
     status: 400,
     safe: true,
     message: 'Your account or password is incorrect.',
+  },
+  500121: {
+    status: 400,
+    safe: true,
+    message: 'Authentication failed during the strong authentication request: the second factor was not accepted.',
   },
   53000: {
     status: 403,

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.ts';
 import { TenantRepository } from '../store/tenant-repository.ts';
+import type { TenantScope } from '../store/tenant-scope.ts';
 import { KEY_BYTES, open, seal } from './aes-gcm.ts';
 import { DataKeyRepository, type WrappedDataKey } from './data-key-repository.ts';
 import { KeyringError } from './errors.ts';
@@ -29,7 +30,9 @@ function b64(bytes: Uint8Array): string {
 
 function assertPurpose(purpose: unknown): asserts purpose is string {
   if (typeof purpose !== 'string' || purpose.length === 0) {
-    throw new TypeError('keyring: the purpose (associated data) must be a non-empty string, e.g. "totp_credentials.secret"');
+    throw new TypeError(
+      'keyring: the purpose (associated data) must be a non-empty string, e.g. "totp_credentials.secret"',
+    );
   }
 }
 
@@ -66,17 +69,29 @@ export class Keyring {
     }
   }
 
-  /** Seals `plaintext` for `tenantId`; `purpose` names where it is stored (e.g. `totp_credentials.secret`). */
-  async encrypt(tenantId: string, plaintext: string | Uint8Array, purpose: string): Promise<string> {
+  /**
+   * Seals `plaintext` for `tenantId`; `purpose` names where it is stored (e.g. `totp_credentials.secret`).
+   * Inside a transaction, pass its scope as `within`: on SQLite the keyring's own queries would otherwise wait for
+   * that transaction to end (a deadlock).
+   */
+  async encrypt(
+    tenantId: string,
+    plaintext: string | Uint8Array,
+    purpose: string,
+    within?: TenantScope,
+  ): Promise<string> {
     assertPurpose(purpose);
-    const { version, key } = await this.#activeKey(tenantId);
+    const { version, key } = await this.#activeKey(tenantId, within);
     const bytes = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
     const sealed = seal(key, bytes, secretAad(tenantId, version, purpose));
     return `${FORMAT}.${version}.${b64(sealed.iv)}.${b64(sealed.data)}`;
   }
 
-  /** Opens a ciphertext from `encrypt`; throws KeyringError on anything but the exact tenant, purpose and bytes. */
-  async decrypt(tenantId: string, ciphertext: string, purpose: string): Promise<Uint8Array> {
+  /**
+   * Opens a ciphertext from `encrypt`; throws KeyringError on anything but the exact tenant, purpose and bytes.
+   * `within`: as for `encrypt`.
+   */
+  async decrypt(tenantId: string, ciphertext: string, purpose: string, within?: TenantScope): Promise<Uint8Array> {
     assertPurpose(purpose);
     const parts = typeof ciphertext === 'string' ? ciphertext.split('.') : [];
     const [format, versionText, ivText, dataText] = parts;
@@ -90,7 +105,7 @@ export class Keyring {
       throw new KeyringError('malformed', `not a keyring ciphertext (expected ${FORMAT}.<keyVersion>.<iv>.<data>)`);
     }
     const version = Number(versionText);
-    const key = await this.#keyVersion(tenantId, version);
+    const key = await this.#keyVersion(tenantId, version, within);
     const plaintext = open(
       key,
       { iv: Buffer.from(ivText, 'base64url'), data: Buffer.from(dataText, 'base64url') },
@@ -107,8 +122,8 @@ export class Keyring {
   }
 
   /** `decrypt` for secrets that were strings. */
-  async decryptText(tenantId: string, ciphertext: string, purpose: string): Promise<string> {
-    return Buffer.from(await this.decrypt(tenantId, ciphertext, purpose)).toString('utf8');
+  async decryptText(tenantId: string, ciphertext: string, purpose: string, within?: TenantScope): Promise<string> {
+    return Buffer.from(await this.decrypt(tenantId, ciphertext, purpose, within)).toString('utf8');
   }
 
   /** Adds a new data key version for the tenant; new secrets use it, older ciphertexts still decrypt. */
@@ -180,7 +195,11 @@ export class Keyring {
       );
     }
     const bytes = Buffer.from(wrapped.wrappedKey, 'base64url');
-    const key = open(this.#master.key, { iv: bytes.subarray(0, 12), data: bytes.subarray(12) }, dataKeyAad(tenantId, wrapped.version));
+    const key = open(
+      this.#master.key,
+      { iv: bytes.subarray(0, 12), data: bytes.subarray(12) },
+      dataKeyAad(tenantId, wrapped.version),
+    );
     if (!key || key.length !== KEY_BYTES) {
       throw new KeyringError(
         'tampered',
@@ -191,44 +210,52 @@ export class Keyring {
     return new Uint8Array(key);
   }
 
-  async #activeKey(tenantId: string): Promise<{ version: number; key: Uint8Array }> {
+  /**
+   * Where data keys are read from: the store, with results cached; or the caller's transaction, with nothing
+   * cached (it may roll back, and a cached key whose row vanished would seal secrets nobody can open).
+   */
+  #source(tenantId: string, within: TenantScope | undefined): { repo: DataKeyRepository; caching: boolean } {
+    if (!within) return { repo: this.#repo(tenantId), caching: true };
+    if (within.tenantId !== tenantId) {
+      throw new TypeError(`keyring: the transaction belongs to tenant ${within.tenantId}, not ${tenantId}`);
+    }
+    return { repo: new DataKeyRepository(within), caching: false };
+  }
+
+  async #activeKey(tenantId: string, within?: TenantScope): Promise<{ version: number; key: Uint8Array }> {
     const cache = this.#cache(tenantId);
     const now = this.#store.clock.now();
-    if (!cache.active || now - cache.active.checkedAt >= ACTIVE_VERSION_TTL_MS) {
-      const latest = await this.#repo(tenantId).latest();
-      if (!latest) {
-        // First secret for this tenant: create version 1 (or use the one a concurrent caller just created).
-        const version = await this.#createFirstKey(tenantId);
-        return { version, key: await this.#keyVersion(tenantId, version) };
-      }
-      if (!cache.keys.has(latest.version)) cache.keys.set(latest.version, this.#unwrap(tenantId, latest));
+    if (cache.active && now - cache.active.checkedAt < ACTIVE_VERSION_TTL_MS) {
+      const version = cache.active.version;
+      return { version, key: await this.#keyVersion(tenantId, version, within) };
+    }
+    const { repo, caching } = this.#source(tenantId, within);
+    let latest = await repo.latest();
+    if (!latest) {
+      // First secret for this tenant: create version 1 (or use the one a concurrent caller just created).
+      await repo.insert({ version: 1, ...this.#wrap(tenantId, 1, randomBytes(KEY_BYTES)) });
+      latest = await repo.latest();
+      if (!latest) throw new Error(`keyring: could not create a data key for tenant ${tenantId}`);
+    }
+    const key = cache.keys.get(latest.version) ?? this.#unwrap(tenantId, latest);
+    if (caching) {
+      cache.keys.set(latest.version, key);
       cache.active = { version: latest.version, checkedAt: now };
     }
-    const version = cache.active.version;
-    return { version, key: await this.#keyVersion(tenantId, version) };
+    return { version: latest.version, key };
   }
 
-  async #createFirstKey(tenantId: string): Promise<number> {
-    const key = randomBytes(KEY_BYTES);
-    await this.#repo(tenantId).insert({ version: 1, ...this.#wrap(tenantId, 1, key) });
-    const latest = await this.#repo(tenantId).latest();
-    if (!latest) throw new Error(`keyring: could not create a data key for tenant ${tenantId}`);
-    const cache = this.#cache(tenantId);
-    cache.keys.set(latest.version, this.#unwrap(tenantId, latest));
-    cache.active = { version: latest.version, checkedAt: this.#store.clock.now() };
-    return latest.version;
-  }
-
-  async #keyVersion(tenantId: string, version: number): Promise<Uint8Array> {
+  async #keyVersion(tenantId: string, version: number, within?: TenantScope): Promise<Uint8Array> {
     const cache = this.#cache(tenantId);
     const cached = cache.keys.get(version);
     if (cached) return cached;
-    const wrapped = await this.#repo(tenantId).get(version);
+    const { repo, caching } = this.#source(tenantId, within);
+    const wrapped = await repo.get(version);
     if (!wrapped) {
       throw new KeyringError('unknown-key-version', `tenant ${tenantId} has no data key version ${version}`);
     }
     const key = this.#unwrap(tenantId, wrapped);
-    cache.keys.set(version, key);
+    if (caching) cache.keys.set(version, key);
     return key;
   }
 }

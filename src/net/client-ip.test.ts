@@ -28,7 +28,12 @@ describe('resolveClientIp', () => {
       want: '198.51.100.66',
       via: 'socket',
     },
-    { name: 'alice connects directly without the header', socketAddress: '203.0.113.7', want: '203.0.113.7', via: 'socket' },
+    {
+      name: 'alice connects directly without the header',
+      socketAddress: '203.0.113.7',
+      want: '203.0.113.7',
+      via: 'socket',
+    },
     {
       name: 'alice through the load balancer',
       socketAddress: '10.0.0.5',
@@ -184,14 +189,19 @@ describe('resolveClientIp', () => {
   }
 
   const bad: { name: string; socketAddress: string; message: string }[] = [
-    { name: 'an empty socket address', socketAddress: '', message: "'' is not a valid IP address: as a socket address, it is empty" },
+    {
+      name: 'an empty socket address',
+      socketAddress: '',
+      message: "'' is not a valid IP address: as a socket address, it is empty",
+    },
     { name: 'a socket address with a port', socketAddress: '10.0.0.5:80', message: 'a port is not accepted here' },
     { name: 'a host name', socketAddress: 'proxy.internal', message: "'proxy.internal' is not a valid IP address" },
   ];
   for (const c of bad) {
     test(`an unparsable socket address throws: ${c.name}`, () => {
       assert.throws(
-        () => resolveClientIp({ socketAddress: c.socketAddress, forwardedFor: '203.0.113.7', trustedProxies: trustedSet }),
+        () =>
+          resolveClientIp({ socketAddress: c.socketAddress, forwardedFor: '203.0.113.7', trustedProxies: trustedSet }),
         (error: unknown) => error instanceof IpParseError && error.message.includes(c.message),
       );
     });

@@ -260,22 +260,23 @@ describe('PrefixSet agrees with the linear scan', () => {
     .tuple(fc.constantFrom(0, 0x20010db8, 0xfe800000, 0xffffffff), word, word, word)
     .map(([a, b, c, d]) => (BigInt(a) << 96n) | (BigInt(b >>> 0) << 64n) | (BigInt(c >>> 0) << 32n) | BigInt(d >>> 0));
   const prefix = (max: number) =>
-    fc.oneof(fc.integer({ min: 0, max }), fc.constantFrom(...[0, 1, 8, 31, 32, 33, 63, 64, 65, 95, 96, 97, 127, 128].filter((p) => p <= max)));
+    fc.oneof(
+      fc.integer({ min: 0, max }),
+      fc.constantFrom(...[0, 1, 8, 31, 32, 33, 63, 64, 65, 95, 96, 97, 127, 128].filter((p) => p <= max)),
+    );
   const cidr = fc.oneof(
     fc.tuple(v4Network, prefix(32)).map(([n, p]) => `${formatIp({ family: 4, value: n >>> 0 })}/${p}`),
     fc.tuple(v6Network, prefix(128)).map(([n, p]) => `${formatIp({ family: 6, value: n })}/${p}`),
   );
-  const entries = fc
-    .array(fc.tuple(cidr, fc.integer({ min: 0, max: 6 })), { maxLength: 40 })
-    .map((list) =>
-      list.flatMap(([text, label]) => {
-        try {
-          return [{ cidr: parseCidr(text), label }];
-        } catch {
-          return []; // an IPv4-mapped network with a prefix below 96
-        }
-      }),
-    );
+  const entries = fc.array(fc.tuple(cidr, fc.integer({ min: 0, max: 6 })), { maxLength: 40 }).map((list) =>
+    list.flatMap(([text, label]) => {
+      try {
+        return [{ cidr: parseCidr(text), label }];
+      } catch {
+        return []; // an IPv4-mapped network with a prefix below 96
+      }
+    }),
+  );
 
   /** Addresses around every range edge: first, last, first − 1, last + 1. */
   function edges(list: Entry[]): Ip[] {
@@ -316,19 +317,23 @@ describe('PrefixSet agrees with the linear scan', () => {
 
   test('with many ranges, where buckets hold several intervals', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(cidr, fc.integer({ min: 0, max: 200 })), { minLength: 200, maxLength: 600 }), (raw) => {
-        const list = raw.flatMap(([text, label]) => {
-          try {
-            return [{ cidr: parseCidr(text), label }];
-          } catch {
-            return [];
-          }
-        });
-        const builder = new PrefixSetBuilder();
-        for (const { cidr, label } of list) builder.add(cidr, label);
-        const set = builder.build();
-        for (const ip of edges(list)) assert.deepEqual(set.lookup(ip), naiveLookup(list, ip), `lookup(${formatIp(ip)})`);
-      }),
+      fc.property(
+        fc.array(fc.tuple(cidr, fc.integer({ min: 0, max: 200 })), { minLength: 200, maxLength: 600 }),
+        (raw) => {
+          const list = raw.flatMap(([text, label]) => {
+            try {
+              return [{ cidr: parseCidr(text), label }];
+            } catch {
+              return [];
+            }
+          });
+          const builder = new PrefixSetBuilder();
+          for (const { cidr, label } of list) builder.add(cidr, label);
+          const set = builder.build();
+          for (const ip of edges(list))
+            assert.deepEqual(set.lookup(ip), naiveLookup(list, ip), `lookup(${formatIp(ip)})`);
+        },
+      ),
       { numRuns: 20 },
     );
   });

@@ -128,15 +128,16 @@ export function naiveLookup(cidrs: ReadonlyArray<{ cidr: Cidr; label: number }>,
 }
 
 /**
- * One family's elementary intervals: interval i covers [start i, start i+1) and carries label set setIds[i].
- * Interval 0 always starts at address 0. `buckets` narrows the binary search: addresses whose first word falls in
- * bucket b have their interval in [buckets[b], buckets[b + 1]].
+ * One family's elementary intervals: interval i covers [start i, start i+1) and carries one label set. Interval 0
+ * always starts at address 0. `buckets` narrows the binary search: addresses whose first word falls in bucket b
+ * have their interval in [buckets[b], buckets[b + 1]].
  */
 type FamilyIndex = {
   readonly words: 1 | 4;
   readonly count: number;
-  readonly starts: Uint32Array; // `words` words per interval, most significant first
-  readonly setIds: Uint32Array;
+  // Per interval: `words` words of its start, most significant first, then its label set id. Side by side, so the
+  // search's last probe has already brought the set id into cache.
+  readonly intervals: Uint32Array;
   readonly buckets: Uint32Array; // bucketCount + 1 entries
   readonly bucketCount: number;
   readonly bucketBase: number; // first word of bucket 1's lower bound minus one bucket width
@@ -144,7 +145,7 @@ type FamilyIndex = {
 };
 
 function lookupV4(index: FamilyIndex, x: number): number {
-  const starts = index.starts;
+  const intervals = index.intervals;
   let b = Math.floor((x - index.bucketBase) / index.bucketWidth);
   if (b < 0) b = 0;
   else if (b >= index.bucketCount) b = index.bucketCount - 1;
@@ -153,14 +154,14 @@ function lookupV4(index: FamilyIndex, x: number): number {
   // Largest i in [lo, hi] with starts[i] <= x; starts[lo] <= x holds by construction.
   while (lo < hi) {
     const mid = (lo + hi + 1) >>> 1;
-    if (starts[mid] <= x) lo = mid;
+    if (intervals[mid * 2] <= x) lo = mid;
     else hi = mid - 1;
   }
-  return index.setIds[lo];
+  return intervals[lo * 2 + 1];
 }
 
 function lookupV6(index: FamilyIndex, x0: number, x1: number, x2: number, x3: number): number {
-  const starts = index.starts;
+  const intervals = index.intervals;
   let b = Math.floor((x0 - index.bucketBase) / index.bucketWidth);
   if (b < 0) b = 0;
   else if (b >= index.bucketCount) b = index.bucketCount - 1;
@@ -168,17 +169,17 @@ function lookupV6(index: FamilyIndex, x0: number, x1: number, x2: number, x3: nu
   let hi = index.buckets[b + 1];
   while (lo < hi) {
     const mid = (lo + hi + 1) >>> 1;
-    const k = mid * 4;
-    const s0 = starts[k];
+    const k = mid * 5;
+    const s0 = intervals[k];
     let le: boolean;
     if (s0 !== x0) le = s0 < x0;
-    else if (starts[k + 1] !== x1) le = starts[k + 1] < x1;
-    else if (starts[k + 2] !== x2) le = starts[k + 2] < x2;
-    else le = starts[k + 3] <= x3;
+    else if (intervals[k + 1] !== x1) le = intervals[k + 1] < x1;
+    else if (intervals[k + 2] !== x2) le = intervals[k + 2] < x2;
+    else le = intervals[k + 3] <= x3;
     if (le) lo = mid;
     else hi = mid - 1;
   }
-  return index.setIds[lo];
+  return intervals[lo * 5 + 4];
 }
 
 /**
@@ -236,7 +237,14 @@ function v6Events(words: number[], prefix: number[], dense: Int32Array): Events 
   return { count: at / 5, records };
 }
 
-type Sorter = { data: Uint32Array; spare: Uint32Array; counts: Uint32Array; words: number; stride: number };
+type Sorter = {
+  data: Uint32Array;
+  spare: Uint32Array;
+  counts: Uint32Array;
+  held: Uint32Array; // one record, for insertion sort
+  words: number;
+  stride: number;
+};
 
 /**
  * Sorts event records in place by key: most significant word first, each word by a two-pass 16-bit radix sort,
@@ -247,16 +255,22 @@ function sortEvents(events: Events, words: number): void {
     data: events.records,
     spare: new Uint32Array(events.records.length),
     counts: new Uint32Array(65536),
+    held: new Uint32Array(words + 1),
     words,
     stride: words + 1,
   };
   sortRun(sorter, 0, events.count, 0);
 }
 
+const INSERTION_MAX = 16;
 const RADIX_MIN = 4096;
 
 function sortRun(sorter: Sorter, from: number, to: number, word: number): void {
   if (to - from < 2) return;
+  if (to - from <= INSERTION_MAX) {
+    insertionSort(sorter, from, to, word);
+    return;
+  }
   if (to - from < RADIX_MIN) {
     compareSort(sorter, from, to, word);
     return;
@@ -312,6 +326,29 @@ function countingPass(
   return true;
 }
 
+/** Insertion sort for the many tiny runs (a range's start and end usually share their first word). */
+function insertionSort(sorter: Sorter, from: number, to: number, word: number): void {
+  const { data, words, stride, held } = sorter;
+  for (let i = from + 1; i < to; i++) {
+    let j = i;
+    while (j > from && greaterFrom(data, (j - 1) * stride, i * stride, word, words)) j--;
+    if (j === i) continue;
+    for (let k = 0; k < stride; k++) held[k] = data[i * stride + k];
+    data.copyWithin((j + 1) * stride, j * stride, i * stride);
+    for (let k = 0; k < stride; k++) data[j * stride + k] = held[k];
+  }
+}
+
+/** Whether the record at a sorts after the record at b, comparing words from `word` on. */
+function greaterFrom(data: Uint32Array, a: number, b: number, word: number, words: number): boolean {
+  for (let w = word; w < words; w++) {
+    const x = data[a + w];
+    const y = data[b + w];
+    if (x !== y) return x > y;
+  }
+  return false;
+}
+
 function compareSort(sorter: Sorter, from: number, to: number, word: number): void {
   const { data, spare, words, stride } = sorter;
   const order = new Uint32Array(to - from);
@@ -364,8 +401,8 @@ class LabelSetInterner {
       }
       slot = (slot + 1) & this.#mask;
     }
-    const set = new Array<number>(size);
-    for (let i = 0; i < size; i++) set[i] = this.#labels[active[i]];
+    const set: number[] = []; // filled by push so V8 keeps it a packed array
+    for (let i = 0; i < size; i++) set.push(this.#labels[active[i]]);
     const id = this.sets.push(Object.freeze(set)) - 1;
     if (id >= this.#hashHigh.length) {
       this.#hashHigh = grow(this.#hashHigh);
@@ -413,8 +450,7 @@ function compileFamily(words: 1 | 4, events: Events, interner: LabelSetInterner)
   let size = 0;
   let high = 0;
   let low = 0;
-  const starts = new Uint32Array((n + 1) * words);
-  const setIds = new Uint32Array(n + 1);
+  const intervals = new Uint32Array((n + 1) * stride); // records: start words, then set id
   let count = 1; // interval 0 starts at address 0 with the empty set
   let i = 0;
   while (i < n) {
@@ -447,16 +483,17 @@ function compileFamily(words: 1 | 4, events: Events, interner: LabelSetInterner)
     }
     if (!changed) continue;
     const id = interner.intern(active, size, high, low);
-    if (id === setIds[count - 1]) continue; // same set as the interval before: extend it
+    if (id === intervals[count * stride - 1]) continue; // same set as the interval before: extend it
     if (p0 === 0 && p1 === 0 && p2 === 0 && p3 === 0) {
-      setIds[0] = id; // ranges starting at address 0 relabel interval 0
+      intervals[words] = id; // ranges starting at address 0 relabel interval 0
       continue;
     }
-    for (let w = 0; w < words; w++) starts[count * words + w] = records[point + w];
-    setIds[count++] = id;
+    for (let w = 0; w < words; w++) intervals[count * stride + w] = records[point + w];
+    intervals[count * stride + words] = id;
+    count++;
   }
-  const compact = starts.slice(0, count * words);
-  return { words, count, starts: compact, setIds: setIds.slice(0, count), ...bucketize(compact, count, words) };
+  const compact = intervals.slice(0, count * stride);
+  return { words, count, intervals: compact, ...bucketize(compact, count, stride) };
 }
 
 const MAX_BUCKETS = 2 ** 18;
@@ -466,15 +503,15 @@ const MAX_BUCKETS = 2 ** 18;
  * lookup binary-searches a handful of intervals instead of all of them and stays flat as the set grows.
  */
 function bucketize(
-  starts: Uint32Array,
+  intervals: Uint32Array,
   count: number,
-  words: number,
+  stride: number,
 ): { buckets: Uint32Array; bucketCount: number; bucketBase: number; bucketWidth: number } {
   let bucketCount = 2; // at least: one below the lowest start, one from it up
   while (bucketCount < count && bucketCount < MAX_BUCKETS) bucketCount *= 2;
   // Interval 0 starts at address 0; buckets span the first words of the others.
-  const lowest = count > 1 ? starts[words] : 0;
-  const highest = starts[(count - 1) * words];
+  const lowest = count > 1 ? intervals[stride] : 0;
+  const highest = intervals[(count - 1) * stride];
   let bucketWidth = 1;
   while ((highest - lowest) / bucketWidth >= bucketCount - 1) bucketWidth *= 2;
   // Bucket 0 takes everything below `lowest`; bucket b >= 1 starts at first word lowest + (b - 1) * width.
@@ -483,7 +520,7 @@ function bucketize(
   let i = 0;
   for (let b = 1; b < bucketCount; b++) {
     const bound = bucketBase + b * bucketWidth; // lower bound: first word `bound`, other words zero
-    while (i + 1 < count && startsAtOrBelow(starts, (i + 1) * words, words, bound)) i++;
+    while (i + 1 < count && startsAtOrBelow(intervals, (i + 1) * stride, stride - 1, bound)) i++;
     buckets[b] = i;
   }
   buckets[bucketCount] = count - 1;
@@ -491,9 +528,9 @@ function bucketize(
 }
 
 /** Whether the start at `at` is <= the address whose first word is `bound` and whose other words are zero. */
-function startsAtOrBelow(starts: Uint32Array, at: number, words: number, bound: number): boolean {
-  if (starts[at] !== bound) return starts[at] < bound;
-  for (let w = 1; w < words; w++) if (starts[at + w] !== 0) return false;
+function startsAtOrBelow(intervals: Uint32Array, at: number, words: number, bound: number): boolean {
+  if (intervals[at] !== bound) return intervals[at] < bound;
+  for (let w = 1; w < words; w++) if (intervals[at + w] !== 0) return false;
   return true;
 }
 

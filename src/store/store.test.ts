@@ -2,6 +2,7 @@
 // inside their tenant, and transactions.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { storesUnderTest } from '../../test/support/stores.ts';
@@ -41,9 +42,9 @@ async function user(store: Store, tenantId: string, upn: string): Promise<string
 }
 
 for (const db of storesUnderTest()) {
-  test(`${db.name}: migrate applies 0001 once, then has nothing to do`, async () => {
+  test(`${db.name}: migrate applies every migration in order once, then has nothing to do`, async () => {
     const store = await db.open({ migrate: false });
-    assert.deepEqual(await store.migrate(), ['0001_initial']);
+    assert.deepEqual(await store.migrate(), ['0001_initial', '0002_sign_in_state']);
     assert.deepEqual(await store.migrate(), []);
   });
 
@@ -221,3 +222,15 @@ for (const c of badOptions) {
     await assert.rejects(openStore(c.options as never), c.message);
   });
 }
+
+test('sqlite: the database file is owner-only, in WAL mode, with foreign keys on', async () => {
+  const sqlite = storesUnderTest().find((s) => s.name === 'sqlite');
+  assert.ok(sqlite);
+  const store = await sqlite.open();
+  const path = sqlite.lastSqlitePath ?? '';
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(store.unscoped);
+  assert.equal(mode.rows[0].journal_mode, 'wal');
+  const fk = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(store.unscoped);
+  assert.equal(fk.rows[0].foreign_keys, 1);
+});

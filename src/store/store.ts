@@ -46,6 +46,9 @@ export class StoreError extends Error {
   override name = 'StoreError';
 }
 
+/** SQLite's name for a private in-memory database (for tests and tools; nothing persists). */
+const MEMORY = ':memory:';
+
 /** How long a SQLite writer waits for another process's write lock before giving up (ms). */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
@@ -62,9 +65,11 @@ function openSqlite(path: string) {
   }
   let db: DatabaseSync;
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    // Create the file owner-only before SQLite does (SQLite gives its -wal and -shm files the same mode).
-    closeSync(openSync(path, 'a', 0o600));
+    if (path !== MEMORY) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Create the file owner-only before SQLite does (SQLite gives its -wal and -shm files the same mode).
+      closeSync(openSync(path, 'a', 0o600));
+    }
     db = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout: SQLITE_BUSY_TIMEOUT_MS });
   } catch (error) {
     throw new StoreError(`store: cannot open the SQLite database '${path}': ${(error as Error).message}`);
@@ -138,9 +143,11 @@ function storeOn(db: Kysely<Database>, kind: Store['kind'], clock: Clock): Store
       return new TenantScope(db, tenantId, clock);
     },
     transaction(fn) {
-      return db.transaction().execute((trx) =>
-        fn({ kind, clock, unscoped: trx, forTenant: (tenantId: string) => new TenantScope(trx, tenantId, clock) }),
-      );
+      return db
+        .transaction()
+        .execute((trx) =>
+          fn({ kind, clock, unscoped: trx, forTenant: (tenantId: string) => new TenantScope(trx, tenantId, clock) }),
+        );
     },
     close() {
       closed ??= db.destroy();

@@ -53,7 +53,11 @@ export class TenantRepository {
   }
 
   async getByName(name: string): Promise<TenantRecord | undefined> {
-    const row = await this.#store.unscoped.selectFrom('tenants').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.#store.unscoped
+      .selectFrom('tenants')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
     return row && toRecord(row);
   }
 

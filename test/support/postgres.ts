@@ -100,6 +100,7 @@ async function start(): Promise<PostgresServer> {
       '-c synchronous_commit=off',
       '-c full_page_writes=off',
       '-c max_connections=200',
+      '-c shared_buffers=32MB',
     ].join(' ');
     run(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', 'start']);
     running = true;

@@ -2,9 +2,11 @@
 // missing file cannot silently skip one). Add a migration: create NNNN_name.ts and list it here.
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001_initial.ts';
+import * as m0002 from './0002_sign_in_state.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001,
+  '0002_sign_in_state': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,349 @@
+// The sign-in pages as oidc-provider interactions, under `/t/{tenantId}/signin/{uid}`: each handler translates the
+// HTTP request into a step of signin/pipeline.ts and its outcome into a page or a redirect. Allowed sign-ins finish
+// the interaction (login; consent is implied for the tenant's own applications) and the browser goes back to the app.
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { InteractionResults } from 'oidc-provider';
+import { generateTotpSecret, totpQrSvg, totpUri } from '../auth/totp.ts';
+import type { RelyingParty } from '../auth/webauthn.ts';
+import { ERROR_CODES } from '../errors.ts';
+import { devicePlatformOf } from '../signin/device-platform.ts';
+import { CONTENT_SECURITY_POLICY } from '../signin/html.ts';
+import {
+  enrolPage,
+  errorPage,
+  type FormContext,
+  mfaPage,
+  passwordPage,
+  problemPage,
+  recoveryCodesPage,
+} from '../signin/pages.ts';
+import {
+  type PipelineDeps,
+  type PipelineOutcome,
+  type PipelineRequest,
+  passwordSignIn,
+  secondFactorSignIn,
+  sessionSignIn,
+} from '../signin/pipeline.ts';
+import type { SignInServices } from '../signin/ports.ts';
+import {
+  confirmTotpEnrolment,
+  mfaMethodsOf,
+  passkeyChallenge,
+  relyingPartyFor,
+  type SecondFactorDeps,
+  type SecondFactorResult,
+  verifyPasskeyStep,
+  verifyRecoveryCodeStep,
+  verifyTotpStep,
+} from '../signin/second-factor.ts';
+import { CONDITIONAL_ACCESS_CHECK, type TenantProvider } from './provider.ts';
+import type { TenantProviders } from './tenant-providers.ts';
+
+/** What the pipeline keeps between pages (server-side, under the interaction uid, expiring with it). */
+type SignInState =
+  | { readonly stage: 'mfa'; readonly userId: string; readonly amr: readonly string[] }
+  /** `secret`: the TOTP secret being enrolled, encrypted with the tenant's data key. */
+  | { readonly stage: 'enrol'; readonly userId: string; readonly amr: readonly string[]; readonly secret: string }
+  /** Signed in; the recovery codes page is showing and `continue` finishes. */
+  | { readonly stage: 'done'; readonly userId: string; readonly amr: readonly string[] };
+
+interface Step {
+  /** The browser's existing session, when single sign-on is possible (only Conditional Access is pending). */
+  readonly session?: { readonly userId: string; readonly amr: readonly string[]; readonly loginTs?: number };
+  readonly tp: TenantProvider;
+  readonly uid: string;
+  readonly form: FormContext;
+  readonly request: PipelineRequest;
+  /** oidc-provider's prompt: `login`, or `consent` (answered at once for the tenant's own applications). */
+  readonly prompt: string;
+}
+
+type Params = { tenant: string; uid: string };
+type Req = FastifyRequest<{ Params: Params }>;
+
+const TOTP_ISSUER = 'Portcullis';
+const HTML = 'text/html; charset=utf-8';
+
+export function registerInteractions(app: FastifyInstance, services: SignInServices, providers: TenantProviders): void {
+  const clock = services.clock;
+
+  function problem(reply: FastifyReply, request: FastifyRequest, status: number, title: string, message: string) {
+    return reply
+      .code(status)
+      .type(HTML)
+      .send(problemPage({ title, message, correlationId: request.id, at: clock.now() }));
+  }
+  const expired = (reply: FastifyReply, request: FastifyRequest) =>
+    problem(reply, request, 400, 'This sign-in has expired', 'Go back to the application and sign in again.');
+
+  /** Resolves tenant, interaction and application, and checks the CSRF token of a POST; otherwise answers itself. */
+  async function begin(request: Req, reply: FastifyReply): Promise<Step | undefined> {
+    reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    reply.header('cache-control', 'no-store');
+    const { tenant: segment, uid } = request.params;
+    const tenant = await providers.resolveTenant(segment);
+    // Only the id form: the interaction cookie is scoped to the issuer's path, which names the tenant by id.
+    if (!tenant || tenant.id !== segment) {
+      problem(reply, request, 404, 'Not found', 'There is no such sign-in page.');
+      return undefined;
+    }
+    const tp = await providers.get(tenant.id);
+    const details = await tp.provider.interactionDetails(request.raw, reply.raw).catch(() => undefined);
+    if (!details || details.uid !== uid) {
+      expired(reply, request);
+      return undefined;
+    }
+    if (request.method === 'POST' && !sameToken(bodyOf(request).csrf, tp.csrfToken(uid))) {
+      problem(reply, request, 403, 'This form has expired', 'Reload the page and try again.');
+      return undefined;
+    }
+    const application = await tp.directory.applications.getByAppId(String(details.params.client_id ?? ''));
+    if (!application) {
+      problem(reply, request, 400, 'Unknown application', 'The application is not registered in this tenant.');
+      return undefined;
+    }
+    const userAgent = String(request.headers['user-agent'] ?? '').slice(0, 512);
+    return {
+      session: await ssoSession(tp, details),
+      tp,
+      uid,
+      prompt: details.prompt.name,
+      form: { action: `${tp.issuer}/signin/${uid}`, csrf: tp.csrfToken(uid), appName: application.displayName },
+      request: {
+        app: { appId: application.appId, displayName: application.displayName },
+        access: {
+          appId: application.appId,
+          clientIp: request.clientIp,
+          clientAppType: 'browser',
+          devicePlatform: devicePlatformOf(userAgent),
+        },
+        userAgent,
+        correlationId: request.id,
+      },
+    };
+  }
+
+  async function pipelineDeps(step: Step): Promise<PipelineDeps> {
+    return {
+      tenantId: step.tp.tenantId,
+      directory: step.tp.directory,
+      credentials: services.credentials(step.tp.scope),
+      policies: await services.policies(step.tp.tenantId),
+      clock,
+      lockoutPolicy: services.lockoutPolicy,
+      signInLog: services.signInLog,
+    };
+  }
+
+  const stateOf = async (step: Step) => (await step.tp.signInStates.get(step.uid)) as SignInState | undefined;
+  const saveState = (step: Step, state: SignInState) => step.tp.signInStates.put(step.uid, { ...state });
+  const enrolPurpose = (step: Step) => `signin.enrol:${step.uid}`;
+
+  /** Turns a pipeline outcome into the next page. `retry` re-renders `again` with the error message. */
+  async function respond(
+    step: Step,
+    request: Req,
+    reply: FastifyReply,
+    outcome: PipelineOutcome,
+    again: (error: string) => Promise<string> | string,
+  ) {
+    switch (outcome.kind) {
+      case 'retry':
+        return reply
+          .code(400)
+          .type(HTML)
+          .send(await again(ERROR_CODES[outcome.errorCode].message));
+      case 'blocked':
+        await step.tp.signInStates.delete(step.uid);
+        return reply
+          .code(403)
+          .type(HTML)
+          .send(errorPage({ code: outcome.errorCode, correlationId: request.id, at: clock.now() }));
+      case 'mfa': {
+        const state: SignInState = outcome.enrol
+          ? {
+              stage: 'enrol',
+              userId: outcome.userId,
+              amr: outcome.amr,
+              secret: await services.keyring.encrypt(step.tp.tenantId, generateTotpSecret(), enrolPurpose(step)),
+            }
+          : { stage: 'mfa', userId: outcome.userId, amr: outcome.amr };
+        await saveState(step, state);
+        return reply.redirect(step.form.action, 303);
+      }
+      case 'allowed':
+        return finish(step, request, reply, outcome.userId, outcome.amr);
+    }
+  }
+
+  async function finish(step: Step, request: Req, reply: FastifyReply, userId: string, amr: readonly string[]) {
+    await step.tp.signInStates.delete(step.uid);
+    // Single sign-on keeps the session's original authentication time (auth_time); a new sign-in starts a new one.
+    const ts = step.session?.userId === userId ? step.session.loginTs : undefined;
+    const result: InteractionResults = {
+      login: { accountId: userId, amr: [...new Set(amr)], ...(ts ? { ts } : {}) },
+      conditionalAccess: true,
+      // Kept with the grant, so refresh-time checks see the device and client app of this sign-in.
+      signIn: { devicePlatform: step.request.access.devicePlatform, clientAppType: step.request.access.clientAppType },
+    };
+    const url = await step.tp.provider.interactionResult(request.raw, reply.raw, result, {
+      mergeWithLastSubmission: false,
+    });
+    return reply.redirect(url, 303);
+  }
+
+  async function mfaView(step: Step, userId: string, error?: string): Promise<string> {
+    return mfaPage(step.form, { methods: await mfaMethodsOf(services.credentials(step.tp.scope), userId), error });
+  }
+
+  async function enrolView(step: Step, state: Extract<SignInState, { stage: 'enrol' }>, error?: string) {
+    const secret = await services.keyring.decryptText(step.tp.tenantId, state.secret, enrolPurpose(step));
+    const user = await step.tp.directory.users.get(state.userId);
+    const accountName = (user?.userPrincipalName ?? state.userId).replace(/:/g, '');
+    const qrSvg = await totpQrSvg(totpUri({ secret, issuer: TOTP_ISSUER, accountName }));
+    return enrolPage(step.form, { qrSvg, secret, error });
+  }
+
+  app.get<{ Params: Params }>('/t/:tenant/signin/:uid', async (request, reply) => {
+    const step = await begin(request, reply);
+    if (!step) return reply;
+    if (step.prompt === 'consent') {
+      // Every application is registered by the tenant's admins: consent is implied (loadExistingGrant grants it).
+      return reply.redirect(await step.tp.provider.interactionResult(request.raw, reply.raw, { consent: {} }), 303);
+    }
+    const state = await stateOf(step);
+    if (!state && step.session) {
+      // Signed in already: no password, but this application's policies still apply.
+      const outcome = await sessionSignIn(await pipelineDeps(step), step.request, step.session);
+      return respond(step, request, reply, outcome, (error) => passwordPage(step.form, { error }));
+    }
+    const body =
+      state?.stage === 'mfa'
+        ? await mfaView(step, state.userId)
+        : state?.stage === 'enrol'
+          ? await enrolView(step, state)
+          : passwordPage(step.form, {});
+    return reply.type(HTML).send(body);
+  });
+
+  app.post<{ Params: Params }>('/t/:tenant/signin/:uid/password', async (request, reply) => {
+    const step = await begin(request, reply);
+    if (!step) return reply;
+    const { username, password } = bodyOf(request);
+    const signInName = typeof username === 'string' ? username.slice(0, 256) : '';
+    const outcome = await passwordSignIn(await pipelineDeps(step), step.request, { signInName: username, password });
+    return respond(step, request, reply, outcome, (error) => passwordPage(step.form, { signInName, error }));
+  });
+
+  function secondFactor(verify: (deps: SecondFactorDeps, input: SecondFactorInput) => Promise<SecondFactorResult>) {
+    return async (request: Req, reply: FastifyReply) => {
+      const step = await begin(request, reply);
+      if (!step) return reply;
+      const state = await stateOf(step);
+      if (state?.stage !== 'mfa') return reply.redirect(step.form.action, 303);
+      const body = bodyOf(request);
+      const input: SecondFactorInput = {
+        userId: state.userId,
+        code: body.code,
+        response: body.response,
+        challengeId: challengeIdOf(step),
+        rp: relyingPartyFor(step.tp.issuer),
+        clientIp: request.clientIp,
+      };
+      const outcome = await secondFactorSignIn(await pipelineDeps(step), step.request, state, (deps) =>
+        verify(deps, input),
+      );
+      return respond(step, request, reply, outcome, (error) => mfaView(step, state.userId, error));
+    };
+  }
+  app.post<{ Params: Params }>('/t/:tenant/signin/:uid/totp', secondFactor(verifyTotpStep));
+  app.post<{ Params: Params }>('/t/:tenant/signin/:uid/passkey', secondFactor(verifyPasskeyStep));
+
+  // The passkey button's script asks for a challenge limited to the user's passkeys (JSON in, JSON out).
+  app.post<{ Params: Params }>('/t/:tenant/signin/:uid/passkey/options', async (request, reply) => {
+    const step = await begin(request, reply);
+    if (!step) return reply;
+    const state = await stateOf(step);
+    if (state?.stage !== 'mfa') return reply.code(409).send({ error: 'no second factor is expected now' });
+    const options = await passkeyChallenge(
+      { credentials: services.credentials(step.tp.scope), clock, lockoutPolicy: services.lockoutPolicy },
+      { userId: state.userId, challengeId: challengeIdOf(step), rp: relyingPartyFor(step.tp.issuer) },
+    );
+    return reply.type('application/json').send(options);
+  });
+  app.post<{ Params: Params }>('/t/:tenant/signin/:uid/recovery-code', secondFactor(verifyRecoveryCodeStep));
+
+  app.post<{ Params: Params }>('/t/:tenant/signin/:uid/enrol', async (request, reply) => {
+    const step = await begin(request, reply);
+    if (!step) return reply;
+    const state = await stateOf(step);
+    if (state?.stage !== 'enrol') return reply.redirect(step.form.action, 303);
+    const secret = await services.keyring.decryptText(step.tp.tenantId, state.secret, enrolPurpose(step));
+    let recoveryCodes: readonly string[] = [];
+    const outcome = await secondFactorSignIn(await pipelineDeps(step), step.request, state, async (deps) => {
+      const result = await confirmTotpEnrolment(deps, {
+        userId: state.userId,
+        secret,
+        code: bodyOf(request).code,
+        clientIp: request.clientIp,
+      });
+      recoveryCodes = result.recoveryCodes ?? [];
+      return result;
+    });
+    if (outcome.kind !== 'allowed')
+      return respond(step, request, reply, outcome, (error) => enrolView(step, state, error));
+    // Signed in; the new recovery codes are shown once before going back to the app.
+    await saveState(step, { stage: 'done', userId: outcome.userId, amr: outcome.amr });
+    return reply.type(HTML).send(recoveryCodesPage(step.form, recoveryCodes));
+  });
+
+  app.post<{ Params: Params }>('/t/:tenant/signin/:uid/continue', async (request, reply) => {
+    const step = await begin(request, reply);
+    if (!step) return reply;
+    const state = await stateOf(step);
+    if (state?.stage !== 'done') return reply.redirect(step.form.action, 303);
+    return finish(step, request, reply, state.userId, state.amr);
+  });
+}
+
+type SecondFactorInput = {
+  userId: string;
+  code: unknown;
+  /** The passkey assertion (JSON text) for the passkey step. */
+  response: unknown;
+  challengeId: string;
+  rp: RelyingParty;
+  clientIp: FastifyRequest['clientIp'];
+};
+
+/**
+ * The browser's session, when the only login check pending is Conditional Access: the user is signed in and nothing
+ * (max_age, prompt=login, another account's id_token_hint) asks for credentials again.
+ */
+async function ssoSession(
+  tp: TenantProvider,
+  details: Awaited<ReturnType<TenantProvider['provider']['interactionDetails']>>,
+): Promise<Step['session']> {
+  const session = details.session;
+  if (!session?.accountId || details.prompt.name !== 'login') return undefined;
+  if (details.prompt.reasons.some((reason) => reason !== CONDITIONAL_ACCESS_CHECK)) return undefined;
+  const stored = session.cookie ? await tp.provider.Session.find(session.cookie) : undefined;
+  return { userId: session.accountId, amr: session.amr ?? [], loginTs: stored?.loginTs };
+}
+
+/** One pending WebAuthn challenge per interaction. */
+const challengeIdOf = (step: Step) => `signin:${step.tp.tenantId}:${step.uid}`;
+
+function bodyOf(request: FastifyRequest): Record<string, unknown> {
+  const body = request.body;
+  return body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+}
+
+function sameToken(presented: unknown, expected: string): boolean {
+  if (typeof presented !== 'string') return false;
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

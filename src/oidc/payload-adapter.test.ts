@@ -1,0 +1,122 @@
+// The oidc-provider storage adapter on both stores: upsert/find by id, uid and user code, expiry from the clock,
+// consume, destroy, revokeByGrantId across models, clients from the lookup, and tenant isolation.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { storesUnderTest } from '../../test/support/stores.ts';
+import { twoTenants } from '../../test/support/tenants.ts';
+import { ManualClock } from '../clock.ts';
+import { deleteExpiredPayloads, payloadAdapter } from './payload-adapter.ts';
+
+const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
+const noClients = async () => undefined;
+
+for (const db of storesUnderTest()) {
+  test(`oidc payload adapter (${db.name}): alice's tokens are found, expire, are consumed and revoked by grant`, async (t) => {
+    const clock = new ManualClock(NOW);
+    const store = await db.open({ clock });
+    const { contoso, fabrikam } = await twoTenants(store);
+    const Adapter = payloadAdapter(store.forTenant(contoso), noClients);
+    const tokens = new Adapter('AccessToken');
+    const refresh = new Adapter('RefreshToken');
+    const sessions = new Adapter('Session');
+    const interactions = new Adapter('Interaction');
+    const devices = new Adapter('DeviceCode');
+
+    const cases = [
+      {
+        name: 'an access token of alice is found by id until it expires',
+        async run() {
+          await tokens.upsert('at-1', { accountId: 'alice', grantId: 'g-1', jti: 'at-1' }, 60);
+          assert.equal((await tokens.find('at-1'))?.accountId, 'alice');
+          clock.advance(59_000);
+          assert.ok(await tokens.find('at-1'));
+          clock.advance(1_000);
+          assert.equal(await tokens.find('at-1'), undefined, 'expired at exactly expiresIn');
+        },
+      },
+      {
+        name: 'an upsert replaces the payload',
+        async run() {
+          await sessions.upsert('s-1', { accountId: 'alice', uid: 'u-1' }, 600);
+          await sessions.upsert('s-1', { accountId: 'bob', uid: 'u-1' }, 600);
+          assert.equal((await sessions.find('s-1'))?.accountId, 'bob');
+          assert.equal((await sessions.findByUid('u-1'))?.accountId, 'bob');
+        },
+      },
+      {
+        name: 'a device code is found by its user code',
+        async run() {
+          await devices.upsert('dc-1', { userCode: 'ABCD-EFGH', grantId: 'g-2' }, 600);
+          assert.ok(await devices.findByUserCode('ABCD-EFGH'));
+          assert.equal(await devices.findByUserCode('WXYZ-0000'), undefined);
+        },
+      },
+      {
+        name: 'a consumed refresh token reports when (oidc-provider detects reuse by it)',
+        async run() {
+          await refresh.upsert('rt-1', { accountId: 'alice', grantId: 'g-1' }, 3600);
+          assert.equal((await refresh.find('rt-1'))?.consumed, undefined);
+          await refresh.consume('rt-1');
+          assert.equal((await refresh.find('rt-1'))?.consumed, Math.floor(clock.now() / 1000));
+        },
+      },
+      {
+        name: 'revokeByGrantId removes every token of the grant, whatever its model, and nothing else',
+        async run() {
+          await tokens.upsert('at-2', { grantId: 'g-1' }, 3600);
+          await tokens.upsert('at-3', { grantId: 'g-9' }, 3600);
+          await refresh.revokeByGrantId('g-1');
+          assert.equal(await tokens.find('at-2'), undefined);
+          assert.equal(await refresh.find('rt-1'), undefined);
+          assert.ok(await tokens.find('at-3'));
+        },
+      },
+      {
+        name: 'destroy removes one row',
+        async run() {
+          await interactions.upsert('i-1', { uid: 'i-1' }, 600);
+          await interactions.destroy('i-1');
+          assert.equal(await interactions.find('i-1'), undefined);
+        },
+      },
+      {
+        name: 'ids of absurd length or type are not looked up',
+        async run() {
+          assert.equal(await tokens.find('x'.repeat(10_000)), undefined);
+          assert.equal(await tokens.find(42 as unknown as string), undefined);
+        },
+      },
+      {
+        name: 'mallory at fabrikam does not see contoso tokens, nor revoke them',
+        async run() {
+          const Other = payloadAdapter(store.forTenant(fabrikam), noClients);
+          await tokens.upsert('at-4', { grantId: 'g-4' }, 3600);
+          assert.equal(await new Other('AccessToken').find('at-4'), undefined);
+          await new Other('AccessToken').revokeByGrantId('g-4');
+          assert.ok(await tokens.find('at-4'));
+        },
+      },
+      {
+        name: 'expired rows are deleted by the sweep',
+        async run() {
+          await tokens.upsert('at-5', { grantId: 'g-5' }, 1);
+          clock.advance(2_000);
+          assert.ok((await deleteExpiredPayloads(store.forTenant(contoso))) >= 1);
+        },
+      },
+    ];
+    for (const c of cases) await t.test(c.name, c.run);
+  });
+}
+
+test('oidc payload adapter: the Client model asks the directory lookup and cannot be written', async () => {
+  const store = await storesUnderTest()[0].open();
+  const { contoso } = await twoTenants(store);
+  const Adapter = payloadAdapter(store.forTenant(contoso), async (id) =>
+    id === 'app-1' ? { client_id: 'app-1' } : undefined,
+  );
+  const clients = new Adapter('Client');
+  assert.deepEqual(await clients.find('app-1'), { client_id: 'app-1' });
+  assert.equal(await clients.find('app-2'), undefined);
+  await assert.rejects(clients.upsert('app-3', { client_id: 'app-3' }, 0), /managed in the directory/);
+});

@@ -1,0 +1,108 @@
+// Escaping and the page frame for the sign-in pages: every dynamic value goes through `escapeHtml`, pages carry
+// `lang`, a title and one stylesheet from our own origin, and are served with a `default-src 'self'` CSP.
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ENTITIES[c]);
+}
+
+/** A tagged template that escapes every interpolated value unless it is already `Html`. */
+export class Html {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  let out = strings[0];
+  for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1];
+  return new Html(out);
+}
+
+function render(value: unknown): string {
+  if (value instanceof Html) return value.text;
+  if (Array.isArray(value)) return value.map(render).join('');
+  if (value === undefined || value === null || value === false) return '';
+  return escapeHtml(value);
+}
+
+/** Trusted markup we generated ourselves (the QR code SVG); never user input. */
+export function trusted(markup: string): Html {
+  return new Html(markup);
+}
+
+/** Served under `/assets/signin.css` so the CSP needs no 'unsafe-inline'. */
+export const STYLESHEET_PATH = '/assets/signin.css';
+
+/** The passkey button's script (the only script of the sign-in pages), from our own origin like the stylesheet. */
+export const PASSKEY_SCRIPT_PATH = '/assets/passkey.js';
+
+export const PASSKEY_SCRIPT = `// Passkey as a second factor: get options from the server, let the browser sign, post the answer with the form.
+const button = document.getElementById('passkey');
+const form = document.getElementById('passkey-form');
+if (button && form) {
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const answer = await fetch(form.dataset.options, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ csrf: form.elements.csrf.value }),
+      });
+      if (!answer.ok) throw new Error('no passkey challenge');
+      const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(await answer.json());
+      const credential = await navigator.credentials.get({ publicKey });
+      form.elements.response.value = JSON.stringify(credential.toJSON());
+    } catch {
+      // Cancelled or failed: the server answers an empty response with the usual "not accepted" message.
+      form.elements.response.value = '';
+    }
+    form.submit();
+  });
+}
+`;
+
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; img-src 'self' data:; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'";
+
+export function page(input: { title: string; body: Html; lang?: string }): string {
+  return html`<!doctype html>
+<html lang="${input.lang ?? 'en'}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${input.title} – Portcullis</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+</head>
+<body>
+<main>
+${input.body}
+</main>
+</body>
+</html>
+`.text;
+}
+
+export const STYLESHEET = `
+body{font-family:system-ui,sans-serif;background:#f3f4f6;color:#111827;margin:0}
+main{max-width:26rem;margin:3rem auto;background:#fff;padding:2rem;border-radius:.5rem;box-shadow:0 1px 3px rgba(0,0,0,.2)}
+h1{font-size:1.4rem;margin-top:0}
+label{display:block;margin:.75rem 0 .25rem;font-weight:600}
+input[type=text],input[type=password],input[type=email]{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem}
+button{margin-top:1rem;padding:.6rem 1rem;font-size:1rem;background:#1d4ed8;color:#fff;border:0;border-radius:.25rem;cursor:pointer}
+button.secondary{background:#6b7280}
+.error{border-left:4px solid #b91c1c;background:#fef2f2;padding:.75rem;margin-bottom:1rem}
+.error:focus{outline:2px solid #b91c1c}
+dl.details{font-size:.85rem;color:#374151}
+dl.details dt{font-weight:600}
+dl.details dd{margin:0 0 .5rem 0;font-family:monospace;word-break:break-all}
+.qr svg{width:12rem;height:12rem}
+code.secret{word-break:break-all}
+ul.codes{font-family:monospace}
+`;

@@ -1,0 +1,72 @@
+// A tenant's settings: JSON values under well-known keys in tenant_settings (MFA trusted IPs, the lockout tag key).
+// Callers that must change other tables in the same transaction pass the transaction's scope.
+import type { TenantScope } from '../tenant-scope.ts';
+import './schema.ts';
+
+/** The keys in use, so two features cannot pick the same one by accident. */
+export const SETTING_KEYS = {
+  /** Entra's legacy "MFA trusted IPs": a JSON array of CIDR strings (see policy-repository.ts). */
+  mfaTrustedIps: 'mfaTrustedIps',
+  /** The keyring-sealed key for lockout's badPasswordTag (see auth/store/bad-password-key.ts). */
+  badPasswordKey: 'badPasswordKey',
+} as const;
+
+export type SettingKey = (typeof SETTING_KEYS)[keyof typeof SETTING_KEYS];
+
+/** A stored value that is not JSON: fail closed and say which setting of which tenant. */
+export class TenantSettingError extends Error {
+  override name = 'TenantSettingError';
+}
+
+export class TenantSettings {
+  readonly #scope: TenantScope;
+  constructor(scope: TenantScope) {
+    this.#scope = scope;
+  }
+
+  /** The parsed value, or undefined when the setting was never set. */
+  async get(key: SettingKey): Promise<unknown> {
+    const row = await this.#scope
+      .selectFrom('tenant_settings')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    try {
+      return JSON.parse(row.value);
+    } catch (error) {
+      throw new TenantSettingError(
+        `tenant ${this.#scope.tenantId}: setting '${key}' is not valid JSON (${(error as Error).message})`,
+      );
+    }
+  }
+
+  /** Sets (inserting or replacing) a JSON-serialisable value. */
+  async put(key: SettingKey, value: unknown): Promise<void> {
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TypeError(`setting '${key}': ${String(value)} cannot be stored as JSON`);
+    const now = this.#scope.now();
+    await this.#scope
+      .insertInto('tenant_settings', { key, value: json, modified_at: now })
+      .onConflict((oc) => oc.columns(['tenant_id', 'key']).doUpdateSet({ value: json, modified_at: now }))
+      .execute();
+  }
+
+  /**
+   * Stores `value` only if the setting is unset, then returns what is stored — `value`, or what a concurrent caller
+   * stored first. For values that must be created once (keys).
+   */
+  async putIfAbsent(key: SettingKey, value: unknown): Promise<unknown> {
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TypeError(`setting '${key}': ${String(value)} cannot be stored as JSON`);
+    await this.#scope
+      .insertInto('tenant_settings', { key, value: json, modified_at: this.#scope.now() })
+      .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
+      .execute();
+    return this.get(key);
+  }
+
+  async delete(key: SettingKey): Promise<void> {
+    await this.#scope.deleteFrom('tenant_settings').where('key', '=', key).execute();
+  }
+}
