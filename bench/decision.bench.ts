@@ -84,7 +84,8 @@ export function buildTenant(seed = 1) {
   for (let p = 0; p < POLICIES; p++) {
     const kind = random();
     const grant: BuiltInControl[] = kind < 0.3 ? ['block'] : kind < 0.8 ? ['mfa'] : ['mfa', 'compliantDevice'];
-    const byGroup = random() < 0.5;
+    // As in real tenants, most policies target groups or roles, and blocks target specific locations.
+    const byGroup = random() < 0.8;
     const locationRule = random();
     policies.push({
       id: `policy-${p}`,
@@ -106,14 +107,19 @@ export function buildTenant(seed = 1) {
         },
         clientAppTypes: random() < 0.2 ? ['exchangeActiveSync', 'other'] : ['all'],
         locations:
-          locationRule < 0.4
-            ? { includeLocations: ['All'], excludeLocations: ['AllTrusted'] }
-            : locationRule < 0.7
-              ? {
-                  includeLocations: [`loc-${rnd(random, LOCATIONS)}`, `loc-${rnd(random, LOCATIONS)}`],
-                  excludeLocations: [],
-                }
-              : null,
+          kind < 0.3
+            ? {
+                includeLocations: [`loc-${rnd(random, LOCATIONS)}`, `loc-${rnd(random, LOCATIONS)}`],
+                excludeLocations: [],
+              }
+            : locationRule < 0.4
+              ? { includeLocations: ['All'], excludeLocations: ['AllTrusted'] }
+              : locationRule < 0.7
+                ? {
+                    includeLocations: [`loc-${rnd(random, LOCATIONS)}`, `loc-${rnd(random, LOCATIONS)}`],
+                    excludeLocations: [],
+                  }
+                : null,
         platforms: random() < 0.2 ? { includePlatforms: ['all'], excludePlatforms: ['iOS', 'android'] } : null,
         signInRiskLevels: random() < 0.1 ? ['high', 'medium'] : [],
         userRiskLevels: [],

@@ -84,6 +84,8 @@ export interface CompiledPolicy {
   readonly block: boolean;
   readonly grantMask: number;
   readonly grantOperator: 'AND' | 'OR';
+  /** The grant controls other than block, in Graph's order (precomputed: the hot path must not allocate). */
+  readonly grantControlList: readonly BuiltInControl[];
   /** Sign-in frequency in minutes; 0 = every time; -1 = not set. */
   readonly signInFrequencyMinutes: number;
   /** 1 = always, 2 = never, 0 = not set. */
@@ -347,6 +349,7 @@ function compilePolicy(
       CONTROL_BIT,
     ),
     grantOperator: grant?.operator === 'AND' ? 'AND' : 'OR',
+    grantControlList: Object.freeze(BUILT_IN_CONTROLS.filter((c) => c !== 'block' && controls.includes(c))),
     signInFrequencyMinutes,
     persistentBrowser,
     empty: !includesSomeone || !includesSomething,

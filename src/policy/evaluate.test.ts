@@ -90,7 +90,12 @@ function policy(p: PolicyPatch): ConditionalAccessPolicy {
         excludeRoles: [],
         ...p.users,
       },
-      applications: { includeApplications: ['All'], excludeApplications: [], includeUserActions: [], ...p.applications },
+      applications: {
+        includeApplications: ['All'],
+        excludeApplications: [],
+        includeUserActions: [],
+        ...p.applications,
+      },
       clientAppTypes: p.clientAppTypes ?? ['all'],
       locations: p.locations ? { excludeLocations: [], ...p.locations } : null,
       platforms: p.platforms ?? null,
@@ -207,7 +212,11 @@ const cases: Case[] = [
   {
     name: 'a role exclusion beats a group inclusion',
     policies: [
-      policy({ id: 'block-sales', users: { includeUsers: [], includeGroups: [SALES], excludeRoles: [GLOBAL_ADMIN] }, grant: ['block'] }),
+      policy({
+        id: 'block-sales',
+        users: { includeUsers: [], includeGroups: [SALES], excludeRoles: [GLOBAL_ADMIN] },
+        grant: ['block'],
+      }),
     ],
     subject: erin,
     request: browser(HQ_V4),
@@ -243,7 +252,16 @@ const cases: Case[] = [
   },
   {
     name: 'block wins over a satisfied MFA requirement',
-    policies: [mfaForAdmins, { ...blockOutsideTrusted, conditions: { ...blockOutsideTrusted.conditions, users: { ...blockOutsideTrusted.conditions.users, excludeUsers: [] } } }],
+    policies: [
+      mfaForAdmins,
+      {
+        ...blockOutsideTrusted,
+        conditions: {
+          ...blockOutsideTrusted.conditions,
+          users: { ...blockOutsideTrusted.conditions.users, excludeUsers: [] },
+        },
+      },
+    ],
     subject: dave,
     request: browser(ABROAD),
     satisfied: ['mfa'],
@@ -278,7 +296,14 @@ const cases: Case[] = [
   },
   {
     name: 'a report-only policy that does not apply is reportOnlyNotApplied',
-    policies: [policy({ id: 'ro-guests', state: 'enabledForReportingButNotEnforced', users: { includeUsers: ['GuestsOrExternalUsers'] }, grant: ['block'] })],
+    policies: [
+      policy({
+        id: 'ro-guests',
+        state: 'enabledForReportingButNotEnforced',
+        users: { includeUsers: ['GuestsOrExternalUsers'] },
+        grant: ['block'],
+      }),
+    ],
     subject: bob,
     request: browser(ABROAD),
     outcome: 'allow',
@@ -302,7 +327,9 @@ const cases: Case[] = [
   },
   {
     name: 'guests excluded from an All-users policy',
-    policies: [policy({ id: 'block-all-but-guests', users: { excludeUsers: ['GuestsOrExternalUsers'] }, grant: ['block'] })],
+    policies: [
+      policy({ id: 'block-all-but-guests', users: { excludeUsers: ['GuestsOrExternalUsers'] }, grant: ['block'] }),
+    ],
     subject: carol,
     request: browser(HQ_V4),
     outcome: 'allow',
@@ -325,7 +352,13 @@ const cases: Case[] = [
   },
   {
     name: 'the MFA trusted IPs location id can be named directly',
-    policies: [policy({ id: 'block-mfa-ips', locations: { includeLocations: ['00000000-0000-0000-0000-000000000000'] }, grant: ['block'] })],
+    policies: [
+      policy({
+        id: 'block-mfa-ips',
+        locations: { includeLocations: ['00000000-0000-0000-0000-000000000000'] },
+        grant: ['block'],
+      }),
+    ],
     subject: bob,
     request: browser(MFA_TRUSTED),
     mfaTrustedIps: ['192.0.2.0/24'],
@@ -333,14 +366,22 @@ const cases: Case[] = [
   },
   {
     name: 'a country location is never trusted, even when the country matches',
-    policies: [policy({ id: 'block-untrusted', locations: { includeLocations: ['All'], excludeLocations: ['AllTrusted'] }, grant: ['block'] })],
+    policies: [
+      policy({
+        id: 'block-untrusted',
+        locations: { includeLocations: ['All'], excludeLocations: ['AllTrusted'] },
+        grant: ['block'],
+      }),
+    ],
     subject: bob,
     request: browser(ABROAD, { country: 'AQ' }),
     outcome: 'block',
   },
   {
     name: 'a given country is used as is, even from a headquarters address',
-    policies: [policy({ id: 'block-sanctioned', locations: { includeLocations: ['loc-sanctioned'] }, grant: ['block'] })],
+    policies: [
+      policy({ id: 'block-sanctioned', locations: { includeLocations: ['loc-sanctioned'] }, grant: ['block'] }),
+    ],
     subject: alice,
     request: browser(HQ_V4, { country: 'kp' }),
     countryOf: () => 'US',
@@ -348,7 +389,9 @@ const cases: Case[] = [
   },
   {
     name: 'without a given country, the country comes from the IP',
-    policies: [policy({ id: 'block-sanctioned', locations: { includeLocations: ['loc-sanctioned'] }, grant: ['block'] })],
+    policies: [
+      policy({ id: 'block-sanctioned', locations: { includeLocations: ['loc-sanctioned'] }, grant: ['block'] }),
+    ],
     subject: bob,
     request: browser(ABROAD),
     countryOf: (ip) => (formatIp(ip) === ABROAD ? 'IR' : undefined),
@@ -387,14 +430,26 @@ const cases: Case[] = [
   },
   {
     name: 'platforms: all but iOS includes an unknown platform',
-    policies: [policy({ id: 'block-odd', platforms: { includePlatforms: ['all'], excludePlatforms: ['iOS'] }, grant: ['block'] })],
+    policies: [
+      policy({
+        id: 'block-odd',
+        platforms: { includePlatforms: ['all'], excludePlatforms: ['iOS'] },
+        grant: ['block'],
+      }),
+    ],
     subject: bob,
     request: browser(HQ_V4, { devicePlatform: 'unknown' }),
     outcome: 'block',
   },
   {
     name: 'platforms: an excluded platform is not matched',
-    policies: [policy({ id: 'block-odd', platforms: { includePlatforms: ['all'], excludePlatforms: ['iOS'] }, grant: ['block'] })],
+    policies: [
+      policy({
+        id: 'block-odd',
+        platforms: { includePlatforms: ['all'], excludePlatforms: ['iOS'] },
+        grant: ['block'],
+      }),
+    ],
     subject: bob,
     request: browser(HQ_V4, { devicePlatform: 'iOS' }),
     outcome: 'allow',
@@ -430,11 +485,17 @@ const cases: Case[] = [
     policies: [
       policy({
         id: 'sif-1-day',
-        session: { signInFrequency: { isEnabled: true, type: 'days', value: 1, frequencyInterval: 'timeBased' }, persistentBrowser: { isEnabled: true, mode: 'always' } },
+        session: {
+          signInFrequency: { isEnabled: true, type: 'days', value: 1, frequencyInterval: 'timeBased' },
+          persistentBrowser: { isEnabled: true, mode: 'always' },
+        },
       }),
       policy({
         id: 'sif-4-hours',
-        session: { signInFrequency: { isEnabled: true, type: 'hours', value: 4, frequencyInterval: 'timeBased' }, persistentBrowser: { isEnabled: true, mode: 'never' } },
+        session: {
+          signInFrequency: { isEnabled: true, type: 'hours', value: 4, frequencyInterval: 'timeBased' },
+          persistentBrowser: { isEnabled: true, mode: 'never' },
+        },
       }),
       policy({
         id: 'sif-ro',
@@ -450,14 +511,26 @@ const cases: Case[] = [
   },
   {
     name: 'a user-action policy applies to registering security info',
-    policies: [policy({ id: 'mfa-register', applications: { includeApplications: [], includeUserActions: ['urn:user:registersecurityinfo'] }, grant: ['mfa'] })],
+    policies: [
+      policy({
+        id: 'mfa-register',
+        applications: { includeApplications: [], includeUserActions: ['urn:user:registersecurityinfo'] },
+        grant: ['mfa'],
+      }),
+    ],
     subject: bob,
     request: { ...browser(ABROAD), application: undefined, userAction: 'urn:user:registersecurityinfo' },
     outcome: 'challenge',
   },
   {
     name: 'a user-action policy does not apply to an application sign-in',
-    policies: [policy({ id: 'mfa-register', applications: { includeApplications: [], includeUserActions: ['urn:user:registersecurityinfo'] }, grant: ['mfa'] })],
+    policies: [
+      policy({
+        id: 'mfa-register',
+        applications: { includeApplications: [], includeUserActions: ['urn:user:registersecurityinfo'] },
+        grant: ['mfa'],
+      }),
+    ],
     subject: bob,
     request: browser(ABROAD),
     outcome: 'allow',
@@ -473,7 +546,9 @@ const cases: Case[] = [
   },
   {
     name: 'an excluded application is not matched by All',
-    policies: [policy({ id: 'block-but-app', applications: { excludeApplications: [APP.toUpperCase()] }, grant: ['block'] })],
+    policies: [
+      policy({ id: 'block-but-app', applications: { excludeApplications: [APP.toUpperCase()] }, grant: ['block'] }),
+    ],
     subject: bob,
     request: browser(ABROAD),
     outcome: 'allow',
@@ -496,7 +571,14 @@ const cases: Case[] = [
   },
   {
     name: 'several failing conditions are all reported',
-    policies: [policy({ id: 'narrow', users: { includeUsers: ['GuestsOrExternalUsers'] }, clientAppTypes: ['other'], grant: ['block'] })],
+    policies: [
+      policy({
+        id: 'narrow',
+        users: { includeUsers: ['GuestsOrExternalUsers'] },
+        clientAppTypes: ['other'],
+        grant: ['block'],
+      }),
+    ],
     subject: bob,
     request: browser(ABROAD),
     outcome: 'allow',
@@ -508,7 +590,15 @@ for (const c of cases) {
   test(c.name, () => {
     const set = compilePolicySet(locations, c.policies, { mfaTrustedIps: c.mfaTrustedIps, countryOf: c.countryOf });
     const { decision, policies } = evaluate(set, c.subject, c.request, c.satisfied ?? [], NOW);
-    assert.equal(decision.outcome, c.outcome, JSON.stringify(policies.map((p) => [p.id, p.conditions]), null, 1));
+    assert.equal(
+      decision.outcome,
+      c.outcome,
+      JSON.stringify(
+        policies.map((p) => [p.id, p.conditions]),
+        null,
+        1,
+      ),
+    );
     assert.equal(decision.blocked, c.outcome === 'block');
     assert.equal(decision.errorCode, c.errorCode ?? (c.outcome === 'allow' ? undefined : decision.errorCode));
     if (c.missing) assert.deepEqual(decision.missingControls, c.missing);
@@ -546,12 +636,16 @@ test('each policy result names every condition with its outcome and a reason', (
 
 test('an unparsable IP address in the request is an input error naming it', () => {
   const set = compilePolicySet(locations, [blockOutsideTrusted]);
-  assert.throws(() => evaluate(set, bob, browser('10.0.0.300'), [], NOW), /ipAddress '10.0.0.300' is not a valid IP address/);
+  assert.throws(
+    () => evaluate(set, bob, browser('10.0.0.300'), [], NOW),
+    /ipAddress '10.0.0.300' is not a valid IP address/,
+  );
 });
 
 test('a policy naming a location that does not exist does not compile', () => {
   assert.throws(
-    () => compilePolicySet(locations, [policy({ id: 'x', locations: { includeLocations: ['nope'] }, grant: ['block'] })]),
+    () =>
+      compilePolicySet(locations, [policy({ id: 'x', locations: { includeLocations: ['nope'] }, grant: ['block'] })]),
     /includeLocations names location 'nope', which does not exist/,
   );
 });
