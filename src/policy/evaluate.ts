@@ -150,6 +150,11 @@ interface RequestContext {
   readonly userFlags: Uint8Array;
   readonly appFlags: Uint8Array;
   readonly satisfiedMask: number;
+  /** The request's platform, client app type and risk levels as bits (0 = not in the request), computed once. */
+  readonly platformBit: number;
+  readonly clientAppBit: number;
+  readonly signInRiskBit: number;
+  readonly userRiskBit: number;
 }
 
 const INCLUDED = 1;
@@ -348,7 +353,29 @@ function buildContext(
     const bit = CONTROL_BIT[control];
     if (bit !== undefined) satisfiedMask |= 1 << bit;
   }
-  return { set, subject, request, ip, country, locationFlags, trusted, userFlags, appFlags, satisfiedMask };
+  const { devicePlatform, clientAppType, signInRiskLevel, userRiskLevel } = request;
+  let clientAppBit = 0;
+  if (clientAppType === 'all') clientAppBit = -1;
+  else if (clientAppType === 'exchangeActiveSync' || clientAppType === 'easSupported') {
+    // Exchange ActiveSync clients are covered by both the exchangeActiveSync and the easSupported values.
+    clientAppBit = (1 << CLIENT_APP_BIT.exchangeActiveSync) | (1 << CLIENT_APP_BIT.easSupported);
+  } else if (clientAppType !== undefined) clientAppBit = 1 << CLIENT_APP_BIT[clientAppType];
+  return {
+    set,
+    subject,
+    request,
+    ip,
+    country,
+    locationFlags,
+    trusted,
+    userFlags,
+    appFlags,
+    satisfiedMask,
+    platformBit: devicePlatform === undefined ? 0 : 1 << PLATFORM_BIT[devicePlatform],
+    clientAppBit,
+    signInRiskBit: signInRiskLevel === undefined ? 0 : 1 << RISK_BIT[signInRiskLevel],
+    userRiskBit: userRiskLevel === undefined ? 0 : 1 << RISK_BIT[userRiskLevel],
+  };
 }
 
 function mark(flags: Uint8Array, policies: Int32Array | undefined, bit: number): void {
@@ -363,8 +390,8 @@ function checkAll(policy: CompiledPolicy, ctx: RequestContext, codes: Uint8Array
   codes[at + 2] = checkPlatform(policy, ctx);
   codes[at + 3] = checkClientApps(policy, ctx);
   codes[at + 4] = checkLocation(policy, ctx);
-  codes[at + 5] = checkRisk(policy.signInRiskMask, ctx.request.signInRiskLevel);
-  codes[at + 6] = checkRisk(policy.userRiskMask, ctx.request.userRiskLevel);
+  codes[at + 5] = checkRisk(policy.signInRiskMask, ctx.signInRiskBit);
+  codes[at + 6] = checkRisk(policy.userRiskMask, ctx.userRiskBit);
   let verdict = MATCHED;
   for (let k = 0; k < N_CONDITIONS; k++) {
     const code = codes[at + k];
@@ -395,22 +422,15 @@ function checkApplication(policy: CompiledPolicy, ctx: RequestContext): number {
 
 function checkPlatform(policy: CompiledPolicy, ctx: RequestContext): number {
   if (!policy.platformsConfigured) return NOT_CONFIGURED;
-  const platform = ctx.request.devicePlatform;
-  if (platform === undefined) return NO_INFO;
-  const bit = 1 << PLATFORM_BIT[platform];
+  const bit = ctx.platformBit;
+  if (bit === 0) return NO_INFO;
   return policy.includePlatformMask & bit && !(policy.excludePlatformMask & bit) ? MATCHED : NOT_MATCHED;
 }
 
 function checkClientApps(policy: CompiledPolicy, ctx: RequestContext): number {
   if (policy.clientAppMask === 0) return NOT_CONFIGURED;
-  const type = ctx.request.clientAppType;
-  if (type === undefined) return NO_INFO;
-  if (type === 'all') return MATCHED;
-  let bit = 1 << CLIENT_APP_BIT[type];
-  // Exchange ActiveSync clients are covered by both the exchangeActiveSync and the easSupported values.
-  if (type === 'exchangeActiveSync' || type === 'easSupported') {
-    bit = (1 << CLIENT_APP_BIT.exchangeActiveSync) | (1 << CLIENT_APP_BIT.easSupported);
-  }
+  const bit = ctx.clientAppBit;
+  if (bit === 0) return NO_INFO;
   return policy.clientAppMask & bit ? MATCHED : NOT_MATCHED;
 }
 
@@ -444,10 +464,10 @@ function anyFlag(flags: Uint8Array, indexes: Int32Array): boolean {
   return false;
 }
 
-function checkRisk(mask: number, level: RiskLevel | undefined): number {
+function checkRisk(mask: number, bit: number): number {
   if (mask === 0) return NOT_CONFIGURED;
-  if (level === undefined) return NO_INFO;
-  return mask & (1 << RISK_BIT[level]) ? MATCHED : NOT_MATCHED;
+  if (bit === 0) return NO_INFO;
+  return mask & bit ? MATCHED : NOT_MATCHED;
 }
 
 function grantSatisfied(policy: CompiledPolicy, satisfiedMask: number): boolean {
