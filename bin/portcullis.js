@@ -11,7 +11,9 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   const pinned = join(root, 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(pinned)) {
-    process.stderr.write(`portcullis: needs Node.js 24 or later (this is ${process.version}); run 'npm install' first\n`);
+    process.stderr.write(
+      `portcullis: needs Node.js 24 or later (this is ${process.version}); run 'npm install' first\n`,
+    );
     process.exit(1);
   }
   const result = spawnSync(pinned, [join(root, 'src', 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
