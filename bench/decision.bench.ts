@@ -228,14 +228,16 @@ export function benchDecision(): DecisionBenchResult {
   };
 }
 
-if (import.meta.main) {
-  const r = benchDecision();
-  console.log(
-    `| ranges | policies | compile | compiled heap | lookup median | lookup p99 | decision median | decision p99 |`,
-  );
-  console.log(`|---|---|---|---|---|---|---|---|`);
-  console.log(
-    `| ${r.ranges} | ${r.policies} | ${r.compileMs.toFixed(0)} ms | ${r.heapMb.toFixed(1)} MB | ${r.lookupMedianNs} ns | ${r.lookupP99Ns} ns | ${(r.decisionMedianNs / 1000).toFixed(2)} µs | ${(r.decisionP99Ns / 1000).toFixed(2)} µs |`,
-  );
-  console.log(`outcomes of the first round: ${JSON.stringify(r.outcomes)}`);
+/** The markdown table recorded in docs/benchmarks.md. */
+export function formatDecision(r: DecisionBenchResult): string {
+  const us = (ns: number) => `${(ns / 1000).toFixed(2)} µs`;
+  return [
+    '| ranges | policies | compile | lookup median | lookup p99 | decision median | decision p99 |',
+    '|---|---|---|---|---|---|---|',
+    `| ${r.ranges} | ${r.policies} | ${r.compileMs.toFixed(0)} ms | ${r.lookupMedianNs} ns | ${r.lookupP99Ns} ns | ${us(r.decisionMedianNs)} | ${us(r.decisionP99Ns)} |`,
+    '',
+    `outcomes of the first round: ${JSON.stringify(r.outcomes)}`,
+  ].join('\n');
 }
+
+if (import.meta.main) console.log(formatDecision(benchDecision()));

@@ -2,6 +2,7 @@
 // policies, the credential ports of auth/, and the sign-in log. The composition root (server/cli) wires the
 // store-backed implementations; tests may pass in-memory ones (see testing/memory.ts).
 
+import type { SignInLogInput } from '../audit/sign-in-entry.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
 import type {
   LockoutStatePort,
@@ -14,11 +15,8 @@ import type {
 import type { Clock } from '../clock.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { CompiledPolicySet } from '../policy/compile.ts';
-import type { Evaluation } from '../policy/evaluate.ts';
-import type { ClientAppType } from '../policy/types.ts';
 import type { Store } from '../store/store.ts';
 import type { TenantScope } from '../store/tenant-scope.ts';
-import type { DetectedPlatform } from './device-platform.ts';
 
 /** auth/'s ports for one tenant. */
 export interface CredentialPorts {
@@ -32,33 +30,11 @@ export interface CredentialPorts {
   badPasswordKey(): Promise<Uint8Array>;
 }
 
-/** One sign-in attempt as the pipeline saw it: what `audit/sign-in-log.ts` turns into Graph's `signIn`. */
-export interface SignInAttempt {
-  readonly tenantId: string;
-  readonly at: number;
-  readonly correlationId: string;
-  readonly user?: { readonly id: string; readonly userPrincipalName: string; readonly displayName: string };
-  /** The name typed when no user was found (or before one was). */
-  readonly signInName?: string;
-  readonly app?: { readonly appId: string; readonly displayName: string };
-  /** The client address resolved once through the trusted proxies: the same one policy and lockout saw. */
-  readonly ipAddress: string;
-  /** ISO 3166-1 alpha-2, or '' when unknown. */
-  readonly country: string;
-  readonly userAgent: string;
-  readonly clientAppType: ClientAppType;
-  readonly devicePlatform: DetectedPlatform;
-  /** false for refresh-token re-evaluation (no user present). */
-  readonly isInteractive: boolean;
-  /** 0 on success, otherwise the code from errors.ts (50126, 50053, 50057, 50076, 500121, 53003, 53000). */
-  readonly errorCode: number;
-  /** Why, for admins (never shown to the user). */
-  readonly failureReason?: string;
-  /** Absent when the attempt ended before Conditional Access ran (wrong password, locked). */
-  readonly evaluation?: Evaluation;
-  /** `pwd`, `mfa`, `otp`, `hwk`, `swk`: how the user authenticated so far. */
-  readonly amr: readonly string[];
-}
+/**
+ * One sign-in attempt as the pipeline saw it: exactly what `audit/` turns into Graph's `signIn`, so the type is the
+ * log's own input rather than a copy of it.
+ */
+export type SignInAttempt = SignInLogInput;
 
 export interface SignInLogSink {
   append(attempt: SignInAttempt): Promise<void>;
