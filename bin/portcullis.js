@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point for `npx portcullis`. Portcullis runs on Node 24 (type stripping); when this file is started by an
 // older system Node, it re-runs itself with the Node 24 runtime pinned in the project's devDependencies.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +16,13 @@ if (major < 24) {
     );
     process.exit(1);
   }
-  const result = spawnSync(pinned, [join(root, 'src', 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(result.status ?? 1);
+  const child = spawn(pinned, [join(root, 'src', 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // `serve` shuts down gracefully on SIGTERM: pass it on rather than dying and orphaning the child. Ctrl-C already
+  // reaches the child (same process group), so SIGINT is only kept from killing this process first.
+  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  process.on('SIGINT', () => {});
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else {
+  const { main } = await import('../src/cli.ts');
+  process.exitCode = await main(process.argv.slice(2));
 }
-const { main } = await import('../src/cli.ts');
-process.exitCode = await main(process.argv.slice(2));

@@ -2,6 +2,14 @@
 // scripts exactly as written; change them only by adding.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import {
+  DATA_OPTIONS,
+  describeFailure,
+  initCommand,
+  keysRotateCommand,
+  type ServerIo,
+  serveCommand,
+} from './cli-server.ts';
 import type { CountryLookup } from './geo/country-lookup.ts';
 import { compilePolicySet } from './policy/compile.ts';
 import { EvaluationInputError } from './policy/evaluate.ts';
@@ -18,9 +26,7 @@ const EXIT_OK = 0;
 const EXIT_INVALID = 1;
 const EXIT_USAGE = 2;
 
-interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
+interface Io extends ServerIo {
   now: () => number;
 }
 
@@ -28,11 +34,35 @@ const defaultIo: Io = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   now: () => Date.now(),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  get stdinIsTerminal() {
+    return process.stdin.isTTY === true;
+  },
+  env: process.env,
 };
 
 const HELP = `Usage: portcullis <command> [options]
 
 Commands:
+  serve      Run the server. On an empty data directory it first does what init does and prints the result.
+               --data-dir <dir>         data directory (PORTCULLIS_DATA_DIR; default ./data)
+               --port <n>               TCP port (PORTCULLIS_PORT; default 9091)
+               --public-url <url>       the URL people reach it by (PORTCULLIS_PUBLIC_URL; default
+                                        http://localhost:<port>)
+               --config <file>          YAML configuration file (PORTCULLIS_CONFIG); see docs/configuration.md
+  init       Create the default tenant, a Global Administrator and an admin API client; same options as serve, and
+               --json                   print {"tenant", "issuer", "tokenEndpoint", "graphBaseUrl", "clientId",
+                                        "clientSecret", "scope"} on standard output (the rest on standard error)
+               --admin <upn>            the administrator's user principal name (default admin@<public URL host>)
+             The administrator's password is read from standard input when it is not a terminal; otherwise (or
+             when standard input is empty) one is generated and shown once. Exit 1 when already initialised.
+  keys       keys rotate: a new data key for every tenant, and the master key replaced (a new key file in the
+             data directory, or with --new-master-key-stdin the new configured key read from standard input).
+             Same options as serve. Stop the servers first when the master key changes.
   validate   Check named locations and Conditional Access policies (Entra exports as they are)
                --locations <file|dir>   named locations: one object, an array, or a Graph page { "value": [...] }
                --policies <file|dir>    Conditional Access policies, same forms
@@ -67,6 +97,16 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       case '--version':
         io.out(`${readVersion()}\n`);
         return EXIT_OK;
+      case 'serve':
+        return await dataCommand('serve', rest, io, {}, async (flags) => {
+          await serveCommand(flags, io);
+        });
+      case 'init':
+        return await dataCommand('init', rest, io, { json: { type: 'boolean' }, admin: { type: 'string' } }, (flags) =>
+          initCommand(flags, io),
+        );
+      case 'keys':
+        return await keysCommand(rest, io);
       case 'validate':
         return validateCommand(rest, io);
       case 'whatif':
@@ -97,6 +137,58 @@ type OptionValues = { values: Record<string, string | boolean | (string | boolea
 function parse(args: readonly string[], options: OptionSpec): OptionValues {
   try {
     return parseArgs({ args: [...args], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Parses the data-directory flags plus `extra`, runs `run`, and turns known failures into a message and exit 1. */
+async function dataCommand(
+  name: string,
+  args: readonly string[],
+  io: Io,
+  extra: OptionSpec,
+  run: (flags: Record<string, string | boolean | undefined>) => Promise<void>,
+): Promise<number> {
+  const { values, positionals } = parseWithPositionals(args, { ...DATA_OPTIONS, ...extra });
+  if (values.help) {
+    io.out(HELP);
+    return EXIT_OK;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  try {
+    await run(values as Record<string, string | boolean | undefined>);
+    return EXIT_OK;
+  } catch (error) {
+    const message = describeFailure(error);
+    if (message === undefined) throw error;
+    io.err(`portcullis ${name}: ${message}\n`);
+    return EXIT_INVALID;
+  }
+}
+
+async function keysCommand(args: readonly string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'rotate') {
+    return dataCommand('keys rotate', rest, io, { 'new-master-key-stdin': { type: 'boolean' } }, (flags) =>
+      keysRotateCommand(flags, io),
+    );
+  }
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    io.out(HELP);
+    return sub === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  throw new UsageError(`unknown subcommand '${sub}' (the only one is 'keys rotate')`);
+}
+
+function parseWithPositionals(args: readonly string[], options: OptionSpec) {
+  try {
+    return parseArgs({
+      args: [...args],
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -21,6 +21,11 @@ export interface StoreUnderTest {
   open(options?: OpenOptions): Promise<Store>;
   /** The SQLite file of the last store opened (sqlite only), for tests that read the raw bytes. */
   readonly lastSqlitePath?: string;
+  /**
+   * Environment for a Portcullis process (`serve`, `init`) on an empty database of this kind: nothing for SQLite
+   * (it lives in the data directory), PORTCULLIS_POSTGRES_URL of a new, unmigrated database for PostgreSQL.
+   */
+  emptyDatabaseEnv(): Promise<Record<string, string>>;
 }
 
 const opened: Store[] = [];
@@ -49,6 +54,9 @@ class SqliteUnderTest implements StoreUnderTest {
   readonly name = 'sqlite' as const;
   lastSqlitePath?: string;
   #dir?: string;
+  async emptyDatabaseEnv(): Promise<Record<string, string>> {
+    return {};
+  }
   async open(options: OpenOptions = {}): Promise<Store> {
     if (!this.#dir) {
       const dir = mkdtempSync(join(tmpdir(), 'portcullis-sqlite-'));
@@ -69,6 +77,13 @@ class PostgresUnderTest implements StoreUnderTest {
   #template?: Promise<string>;
   /** The next migrated database, created while the current test runs (CREATE DATABASE is the slow part). */
   #spare?: Promise<string>;
+
+  async emptyDatabaseEnv(): Promise<Record<string, string>> {
+    registerCleanup();
+    const server = await testPostgres();
+    const name = await this.#createDatabase(await this.#adminClient(server), undefined);
+    return { PORTCULLIS_POSTGRES_URL: server.urlFor(name) };
+  }
 
   async open(options: OpenOptions = {}): Promise<Store> {
     const server = await testPostgres();
