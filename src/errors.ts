@@ -35,6 +35,13 @@ export const ERROR_CODES = {
     safe: true,
     message: 'Authentication failed during the strong authentication request: the second factor was not accepted.',
   },
+  800121: {
+    status: 400,
+    safe: true,
+    message:
+      'Your passkey was not accepted: it is not registered for an account here, or it could not be verified. ' +
+      'Sign in with your password, or use another passkey.',
+  },
   53000: {
     status: 403,
     safe: true,

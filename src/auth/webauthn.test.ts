@@ -8,9 +8,14 @@ import type { WebAuthnCredentialRecord } from './ports.ts';
 import { SoftAuthenticator } from './testing/soft-authenticator.ts';
 import {
   generateUserHandle,
+  MAX_RESPONSE_CHARS,
+  parseAuthenticationResponse,
+  parseRegistrationResponse,
+  passkeyAmr,
   passkeyAuthenticationOptions,
   passkeyRegistrationOptions,
   relyingPartyProblems,
+  userHandleFor,
   verifyPasskeyAuthentication,
   verifyPasskeyRegistration,
 } from './webauthn.ts';
@@ -487,4 +492,53 @@ describe('relyingPartyProblems', () => {
       for (const [i, re] of c.problems.entries()) assert.match(problems[i], re);
     });
   }
+});
+
+describe("the browser's answer as the sign-in pages post it", () => {
+  const authenticator = new SoftAuthenticator({ origin: ORIGIN });
+  const created = authenticator.create({
+    challenge: 'AA',
+    rp: { id: rp.rpId, name: 'Contoso' },
+    user: { id: 'AA', name: 'alice', displayName: 'Alice' },
+    pubKeyCredParams: [{ alg: -7, type: 'public-key' }],
+  });
+  const asserted = authenticator.get({ challenge: 'AA', rpId: rp.rpId });
+  const cases: { name: string; value: unknown; registration: boolean; authentication: boolean }[] = [
+    { name: 'a registration', value: JSON.stringify(created), registration: true, authentication: false },
+    { name: 'an assertion', value: JSON.stringify(asserted), registration: false, authentication: true },
+    { name: 'nothing (a cancelled ceremony)', value: '', registration: false, authentication: false },
+    { name: 'not text', value: { id: 'x', response: {} }, registration: false, authentication: false },
+    { name: 'not JSON', value: '{"id":', registration: false, authentication: false },
+    { name: 'JSON null', value: 'null', registration: false, authentication: false },
+    { name: 'no id', value: '{"response":{"signature":"AA"}}', registration: false, authentication: false },
+    { name: 'no response', value: '{"id":"x"}', registration: false, authentication: false },
+    {
+      name: `longer than ${MAX_RESPONSE_CHARS} characters`,
+      value: JSON.stringify({ ...asserted, padding: 'x'.repeat(MAX_RESPONSE_CHARS) }),
+      registration: false,
+      authentication: false,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      assert.equal(parseRegistrationResponse(c.value) !== undefined, c.registration);
+      assert.equal(parseAuthenticationResponse(c.value) !== undefined, c.authentication);
+    });
+  }
+});
+
+describe('user handles and amr', () => {
+  test("a user's passkeys share one user handle; the first passkey gets a new random one", async () => {
+    const clock = new ManualClock();
+    const first = userHandleFor([]);
+    assert.equal(Buffer.from(first, 'base64url').length, 64);
+    assert.notEqual(userHandleFor([]), first, 'random');
+    const laptop = await register({ ...alice, userHandle: first }, new SoftAuthenticator({ origin: ORIGIN }), clock);
+    assert.equal(userHandleFor([laptop]), first);
+  });
+
+  test('RFC 8176: hwk for a device-bound key, swk for a synced passkey', () => {
+    assert.equal(passkeyAmr('singleDevice'), 'hwk');
+    assert.equal(passkeyAmr('multiDevice'), 'swk');
+  });
 });

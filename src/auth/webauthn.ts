@@ -60,6 +60,57 @@ export function generateUserHandle(): string {
 }
 
 /**
+ * The user handle for a new registration: the one the user's passkeys already carry (one handle per user, so an
+ * authenticator keeps one account per user and replaces it rather than adding a second), or a new one.
+ */
+export function userHandleFor(existing: readonly WebAuthnCredentialRecord[]): string {
+  return existing[0]?.userHandle ?? generateUserHandle();
+}
+
+/**
+ * RFC 8176 `amr` for a passkey: `hwk` (proof of possession of a hardware-secured key) for a key bound to one device,
+ * `swk` (software-secured key) for a synced, multi-device passkey whose private key leaves the device.
+ */
+export function passkeyAmr(deviceType: WebAuthnCredentialRecord['deviceType']): 'hwk' | 'swk' {
+  return deviceType === 'multiDevice' ? 'swk' : 'hwk';
+}
+
+/** The most a browser's answer may weigh (a credential id is at most 1023 bytes; attestation `none` is small). */
+export const MAX_RESPONSE_CHARS = 16 * 1024;
+
+/**
+ * The browser's answer as posted by the sign-in pages (`JSON.stringify(credential.toJSON())`), or undefined when it
+ * is missing, too long, not JSON or not shaped like a WebAuthn response of that kind. The library checks the rest.
+ */
+export function parseAuthenticationResponse(value: unknown): AuthenticationResponseJSON | undefined {
+  const parsed = parseResponse(value);
+  return parsed && typeof parsed.response.signature === 'string'
+    ? (parsed as unknown as AuthenticationResponseJSON)
+    : undefined;
+}
+
+export function parseRegistrationResponse(value: unknown): RegistrationResponseJSON | undefined {
+  const parsed = parseResponse(value);
+  return parsed && typeof parsed.response.attestationObject === 'string'
+    ? (parsed as unknown as RegistrationResponseJSON)
+    : undefined;
+}
+
+function parseResponse(value: unknown): { id: string; response: Record<string, unknown> } | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_RESPONSE_CHARS) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  const { id, response } = parsed as { id?: unknown; response?: unknown };
+  if (typeof id !== 'string' || id.length === 0 || response === null || typeof response !== 'object') return undefined;
+  return parsed as { id: string; response: Record<string, unknown> };
+}
+
+/**
  * Options for navigator.credentials.create(), and the challenge to keep server-side. Resident key and user
  * verification are "preferred" so the authenticator makes a discoverable passkey (usernameless sign-in) where it can;
  * the user's existing credentials are excluded so the same authenticator is not registered twice.

@@ -1,13 +1,21 @@
 // The sign-in pages as oidc-provider interactions, under `/t/{tenantId}/signin/{uid}`: each handler translates the
 // HTTP request into a step of signin/pipeline.ts and its outcome into a page or a redirect. Allowed sign-ins finish
 // the interaction (login; consent is implied for the tenant's own applications) and the browser goes back to the app.
+//
+//   GET  /                          the page for the current stage: password (+ passkey), MFA prompt, or enrolment
+//   POST /password                  first factor: name and password
+//   POST /passkey-sign-in[/options] first factor: a usernameless passkey with user verification (also satisfies MFA)
+//   POST /totp, /passkey[/options], /recovery-code   second factor
+//   POST /enrol                     enrol a TOTP app (first code)
+//   POST /enrol-passkey[/options]   enrol a passkey (registration ceremony)
+//   POST /continue                  after the recovery codes page
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InteractionResults } from 'oidc-provider';
 import { generateTotpSecret, totpQrSvg, totpUri } from '../auth/totp.ts';
-import type { RelyingParty } from '../auth/webauthn.ts';
+import { type RelyingParty, userHandleFor } from '../auth/webauthn.ts';
 import { ERROR_CODES } from '../errors.ts';
-import { devicePlatformOf } from '../signin/device-platform.ts';
+import { browserOf, devicePlatformOf } from '../signin/device-platform.ts';
 import { CONTENT_SECURITY_POLICY } from '../signin/html.ts';
 import {
   enrolPage,
@@ -18,10 +26,13 @@ import {
   problemPage,
   recoveryCodesPage,
 } from '../signin/pages.ts';
+import { confirmPasskeyEnrolment, passkeyEnrolmentOptions } from '../signin/passkey-enrolment.ts';
+import { passkeySignInOptions } from '../signin/passkey-first-factor.ts';
 import {
   type PipelineDeps,
   type PipelineOutcome,
   type PipelineRequest,
+  passkeySignIn,
   passwordSignIn,
   secondFactorSignIn,
   sessionSignIn,
@@ -44,8 +55,17 @@ import type { TenantProviders } from './tenant-providers.ts';
 /** What the pipeline keeps between pages (server-side, under the interaction uid, expiring with it). */
 type SignInState =
   | { readonly stage: 'mfa'; readonly userId: string; readonly amr: readonly string[] }
-  /** `secret`: the TOTP secret being enrolled, encrypted with the tenant's data key. */
-  | { readonly stage: 'enrol'; readonly userId: string; readonly amr: readonly string[]; readonly secret: string }
+  /**
+   * `secret`: the TOTP secret being enrolled, encrypted with the tenant's data key. `passkeyUserHandle`: the WebAuthn
+   * user handle of the passkey registration under way (set with its options; the browser's answer does not carry it).
+   */
+  | {
+      readonly stage: 'enrol';
+      readonly userId: string;
+      readonly amr: readonly string[];
+      readonly secret: string;
+      readonly passkeyUserHandle?: string;
+    }
   /** Signed in; the recovery codes page is showing and `continue` finishes. */
   | { readonly stage: 'done'; readonly userId: string; readonly amr: readonly string[] };
 
@@ -237,6 +257,30 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
     return respond(step, request, reply, outcome, (error) => passwordPage(step.form, { signInName, error }));
   });
 
+  // Passwordless: "Sign in with a passkey" on the first page asks for a usernameless challenge (JSON in, JSON out).
+  app.post<{ Params: Params }>('/t/:tenant/signin/:uid/passkey-sign-in/options', async (request, reply) => {
+    const step = await begin(request, reply);
+    if (!step) return reply;
+    if (await stateOf(step)) return reply.code(409).send({ error: 'a sign-in is already under way in this request' });
+    const options = await passkeySignInOptions(
+      { credentials: services.credentials(step.tp.scope), clock },
+      { challengeId: challengeIdOf(step), rp: relyingPartyFor(step.tp.issuer) },
+    );
+    return reply.type('application/json').send(options);
+  });
+
+  app.post<{ Params: Params }>('/t/:tenant/signin/:uid/passkey-sign-in', async (request, reply) => {
+    const step = await begin(request, reply);
+    if (!step) return reply;
+    if (await stateOf(step)) return reply.redirect(step.form.action, 303);
+    const outcome = await passkeySignIn(await pipelineDeps(step), step.request, {
+      response: bodyOf(request).response,
+      challengeId: challengeIdOf(step),
+      rp: relyingPartyFor(step.tp.issuer),
+    });
+    return respond(step, request, reply, outcome, (error) => passwordPage(step.form, { error }));
+  });
+
   function secondFactor(verify: (deps: SecondFactorDeps, input: SecondFactorInput) => Promise<SecondFactorResult>) {
     return async (request: Req, reply: FastifyReply) => {
       const step = await begin(request, reply);
@@ -294,7 +338,53 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
     });
     if (outcome.kind !== 'allowed')
       return respond(step, request, reply, outcome, (error) => enrolView(step, state, error));
+    if (recoveryCodes.length === 0) return finish(step, request, reply, outcome.userId, outcome.amr);
     // Signed in; the new recovery codes are shown once before going back to the app.
+    await saveState(step, { stage: 'done', userId: outcome.userId, amr: outcome.amr });
+    return reply.type(HTML).send(recoveryCodesPage(step.form, recoveryCodes));
+  });
+
+  // Passkey enrolment: the button's script asks for registration options for the user signing in.
+  app.post<{ Params: Params }>('/t/:tenant/signin/:uid/enrol-passkey/options', async (request, reply) => {
+    const step = await begin(request, reply);
+    if (!step) return reply;
+    const state = await stateOf(step);
+    if (state?.stage !== 'enrol') return reply.code(409).send({ error: 'no enrolment is expected now' });
+    const user = await step.tp.directory.users.get(state.userId);
+    if (!user) return reply.code(409).send({ error: 'no enrolment is expected now' });
+    const credentials = services.credentials(step.tp.scope);
+    const userHandle = state.passkeyUserHandle ?? userHandleFor(await credentials.webauthn.listByUser(user.id));
+    await saveState(step, { ...state, passkeyUserHandle: userHandle });
+    const options = await passkeyEnrolmentOptions(
+      { credentials, clock, lockoutPolicy: services.lockoutPolicy },
+      { user, userHandle, challengeId: challengeIdOf(step), rp: relyingPartyFor(step.tp.issuer) },
+    );
+    return reply.type('application/json').send(options);
+  });
+
+  app.post<{ Params: Params }>('/t/:tenant/signin/:uid/enrol-passkey', async (request, reply) => {
+    const step = await begin(request, reply);
+    if (!step) return reply;
+    const state = await stateOf(step);
+    if (state?.stage !== 'enrol') return reply.redirect(step.form.action, 303);
+    let recoveryCodes: readonly string[] = [];
+    const outcome = await secondFactorSignIn(await pipelineDeps(step), step.request, state, async (deps) => {
+      // Without a user handle no options were asked for: there is no challenge, and the answer fails closed.
+      const result = await confirmPasskeyEnrolment(deps, {
+        userId: state.userId,
+        userHandle: state.passkeyUserHandle ?? '',
+        response: bodyOf(request).response,
+        challengeId: challengeIdOf(step),
+        rp: relyingPartyFor(step.tp.issuer),
+        name: `${browserOf(step.request.userAgent)} on ${step.request.access.devicePlatform}`,
+        clientIp: request.clientIp,
+      });
+      recoveryCodes = result.recoveryCodes ?? [];
+      return result;
+    });
+    if (outcome.kind !== 'allowed')
+      return respond(step, request, reply, outcome, (error) => enrolView(step, state, error));
+    if (recoveryCodes.length === 0) return finish(step, request, reply, outcome.userId, outcome.amr);
     await saveState(step, { stage: 'done', userId: outcome.userId, amr: outcome.amr });
     return reply.type(HTML).send(recoveryCodesPage(step.form, recoveryCodes));
   });

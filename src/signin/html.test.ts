@@ -1,8 +1,8 @@
 // The page frame escapes every interpolated value; only markup we generated ourselves passes through.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { escapeHtml, html, trusted } from './html.ts';
-import { errorPage, passwordPage } from './pages.ts';
+import { escapeHtml, html, PASSKEY_SCRIPT, PASSKEY_SCRIPT_PATH, trusted } from './html.ts';
+import { enrolPage, errorPage, mfaPage, passwordPage } from './pages.ts';
 
 const cases = [
   {
@@ -50,4 +50,43 @@ test('pages: the blocked page names the code, correlation id and time, and nothi
   assert.match(page, /id="error-code">53003</);
   assert.match(page, /id="correlation-id">abc-123</);
   assert.match(page, /2026-11-23T09:00:00.000Z/);
+});
+
+const form = { action: '/t/x/signin/u', csrf: 'c', appName: 'App' };
+
+test('pages: the first page offers "Sign in with a passkey" (usernameless) beside the password', () => {
+  const page = passwordPage(form, {});
+  assert.match(
+    page,
+    /<form method="post" action="\/t\/x\/signin\/u\/passkey-sign-in" data-passkey="get" data-options="\/t\/x\/signin\/u\/passkey-sign-in\/options">/,
+  );
+  assert.match(page, /<button type="button" class="secondary">Sign in with a passkey<\/button>/);
+  assert.match(page, /<input type="hidden" name="response" value="">/);
+});
+
+test('pages: the enrolment page offers a passkey and a TOTP app; the passkey button takes the focus', () => {
+  const page = enrolPage(form, { qrSvg: '<svg></svg>', secret: 'JBSWY3DPEHPK3PXP' });
+  assert.match(page, /data-passkey="create" data-options="\/t\/x\/signin\/u\/enrol-passkey\/options"/);
+  assert.match(page, /<button type="button" autofocus>Set up a passkey<\/button>/);
+  assert.match(page, /action="\/t\/x\/signin\/u\/enrol"/);
+  assert.equal(page.match(/autofocus/g)?.length, 1, 'one element takes the focus');
+  const failed = enrolPage(form, { qrSvg: '<svg></svg>', secret: 'JBSWY3DPEHPK3PXP', error: 'no' });
+  assert.match(failed, /role="alert"[^>]*autofocus/);
+  assert.equal(failed.match(/autofocus/g)?.length, 1, 'after an error, only the error');
+});
+
+test('pages: every script is the passkey script from our own origin (the CSP allows no inline script)', () => {
+  const pages = [
+    passwordPage(form, {}),
+    enrolPage(form, { qrSvg: '<svg></svg>', secret: 'S' }),
+    mfaPage(form, { methods: { totp: true, passkeys: true, recoveryCodes: true } }),
+  ];
+  for (const page of pages) {
+    for (const tag of page.match(/<script[^>]*>[^<]*<\/script>/g) ?? []) {
+      assert.equal(tag, `<script src="${PASSKEY_SCRIPT_PATH}"></script>`);
+    }
+    assert.doesNotMatch(page, /\son[a-z]+=/, 'no inline event handlers');
+  }
+  assert.match(PASSKEY_SCRIPT, /navigator\.credentials\.create/);
+  assert.match(PASSKEY_SCRIPT, /navigator\.credentials\.get/);
 });

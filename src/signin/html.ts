@@ -39,13 +39,18 @@ export function trusted(markup: string): Html {
 /** Served under `/assets/signin.css` so the CSP needs no 'unsafe-inline'. */
 export const STYLESHEET_PATH = '/assets/signin.css';
 
-/** The passkey button's script (the only script of the sign-in pages), from our own origin like the stylesheet. */
+/** The passkey buttons' script (the only script of the sign-in pages), from our own origin like the stylesheet. */
 export const PASSKEY_SCRIPT_PATH = '/assets/passkey.js';
 
-export const PASSKEY_SCRIPT = `// Passkey as a second factor: get options from the server, let the browser sign, post the answer with the form.
-const button = document.getElementById('passkey');
-const form = document.getElementById('passkey-form');
-if (button && form) {
+/**
+ * Every `form[data-passkey]` has a button that asks the server for options (`data-options`, JSON with the CSRF
+ * token), runs the WebAuthn ceremony — `create` to register a passkey, `get` to sign in with one — and posts the
+ * browser's answer in the form's `response` field. A cancelled or failed ceremony posts an empty answer, which the
+ * server refuses with its usual message (and logs).
+ */
+export const PASSKEY_SCRIPT = `// Passkeys on the sign-in pages: registration ("create") and sign-in or second factor ("get").
+for (const form of document.querySelectorAll('form[data-passkey]')) {
+  const button = form.querySelector('button');
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {
@@ -55,11 +60,13 @@ if (button && form) {
         body: JSON.stringify({ csrf: form.elements.csrf.value }),
       });
       if (!answer.ok) throw new Error('no passkey challenge');
-      const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(await answer.json());
-      const credential = await navigator.credentials.get({ publicKey });
+      const options = await answer.json();
+      const credential =
+        form.dataset.passkey === 'create'
+          ? await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) })
+          : await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
       form.elements.response.value = JSON.stringify(credential.toJSON());
     } catch {
-      // Cancelled or failed: the server answers an empty response with the usual "not accepted" message.
       form.elements.response.value = '';
     }
     form.submit();
@@ -97,6 +104,8 @@ label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input[type=text],input[type=password],input[type=email]{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem}
 button{margin-top:1rem;padding:.6rem 1rem;font-size:1rem;background:#1d4ed8;color:#fff;border:0;border-radius:.25rem;cursor:pointer}
 button.secondary{background:#6b7280}
+h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+p.or{text-align:center;color:#6b7280;margin:1.5rem 0 0}
 .error{border-left:4px solid #b91c1c;background:#fef2f2;padding:.75rem;margin-bottom:1rem}
 .error:focus{outline:2px solid #b91c1c}
 dl.details{font-size:.85rem;color:#374151}

@@ -1,5 +1,6 @@
-// The sign-in pages: password, MFA prompt, TOTP enrolment, recovery codes, and the error page (blocked, locked).
-// Forms post back to the interaction's own URL with its CSRF token; an error is announced and takes the focus.
+// The sign-in pages: password or passkey, MFA prompt, enrolment (passkey or TOTP app), recovery codes, and the error
+// page (blocked, locked). Forms post back to the interaction's own URL with its CSRF token; an error is announced and
+// takes the focus. Passkey forms carry `data-passkey` and are driven by PASSKEY_SCRIPT.
 import { ERROR_CODES } from '../errors.ts';
 import { type Html, html, PASSKEY_SCRIPT_PATH, page, trusted } from './html.ts';
 import type { MfaMethods } from './second-factor.ts';
@@ -20,6 +21,24 @@ function csrfField(csrf: string): Html {
   return html`<input type="hidden" name="csrf" value="${csrf}">`;
 }
 
+/**
+ * A form whose button runs a WebAuthn ceremony (see PASSKEY_SCRIPT): options from `{path}/options`, the answer
+ * posted to `{path}` in `response`.
+ */
+function passkeyForm(
+  form: FormContext,
+  input: { path: string; ceremony: 'get' | 'create'; label: string; secondary?: boolean; autofocus?: boolean },
+): Html {
+  const action = `${form.action}/${input.path}`;
+  return html`<form method="post" action="${action}" data-passkey="${input.ceremony}" data-options="${action}/options">
+${csrfField(form.csrf)}
+<input type="hidden" name="response" value="">
+<button type="button"${input.secondary ? trusted(' class="secondary"') : ''}${input.autofocus ? trusted(' autofocus') : ''}>${input.label}</button>
+</form>`;
+}
+
+const passkeyScript = () => html`<script src="${PASSKEY_SCRIPT_PATH}"></script>`;
+
 export function passwordPage(form: FormContext, input: { signInName?: string; error?: string }): string {
   const focusName = !input.error && !input.signInName;
   return page({
@@ -34,7 +53,10 @@ ${csrfField(form.csrf)}
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required${!focusName && !input.error ? trusted(' autofocus') : ''}>
 <button type="submit">Sign in</button>
-</form>`,
+</form>
+<p class="or">or</p>
+${passkeyForm(form, { path: 'passkey-sign-in', ceremony: 'get', label: 'Sign in with a passkey', secondary: true })}
+${passkeyScript()}`,
   });
 }
 
@@ -56,12 +78,13 @@ ${csrfField(form.csrf)}
 }
 ${
   input.methods.passkeys
-    ? html`<form method="post" action="${form.action}/passkey" id="passkey-form" data-options="${form.action}/passkey/options">
-${csrfField(form.csrf)}
-<input type="hidden" name="response" value="">
-<button type="button" id="passkey"${input.methods.totp || input.error ? '' : trusted(' autofocus')}>Use a passkey</button>
-</form>
-<script src="${PASSKEY_SCRIPT_PATH}"></script>`
+    ? html`${passkeyForm(form, {
+        path: 'passkey',
+        ceremony: 'get',
+        label: 'Use a passkey',
+        autofocus: !input.methods.totp && !input.error,
+      })}
+${passkeyScript()}`
     : ''
 }
 ${
@@ -77,18 +100,26 @@ ${csrfField(form.csrf)}
   });
 }
 
+/** For a user whom MFA is asked of and who has no method: a passkey, or a TOTP app (as Entra and Keycloak offer). */
 export function enrolPage(form: FormContext, input: { qrSvg: string; secret: string; error?: string }): string {
   return page({
-    title: 'Set up your authenticator app',
-    body: html`<h1>Set up your authenticator app</h1>
-<p>Your organisation requires a second sign-in step. Scan this code with an authenticator app, then enter the code it shows.</p>
+    title: 'Set up a second sign-in step',
+    body: html`<h1>Set up a second sign-in step</h1>
+<p>Your organisation requires a second sign-in step. Set up a passkey or an authenticator app.</p>
 ${errorBox(input.error)}
+<h2>Set up a passkey</h2>
+<p>Use your device's fingerprint, face or screen lock, or a security key. Next time, you can sign in with the passkey alone.</p>
+${passkeyForm(form, { path: 'enrol-passkey', ceremony: 'create', label: 'Set up a passkey', autofocus: !input.error })}
+${passkeyScript()}
+<p class="or">or</p>
+<h2>Set up your authenticator app</h2>
+<p>Scan this code with an authenticator app, then enter the code it shows.</p>
 <div class="qr" aria-hidden="true">${trusted(input.qrSvg)}</div>
 <p>Cannot scan? Enter this key: <code class="secret" id="totp-secret">${input.secret}</code></p>
 <form method="post" action="${form.action}/enrol">
 ${csrfField(form.csrf)}
 <label for="code">Code from your authenticator app</label>
-<input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required${input.error ? '' : trusted(' autofocus')}>
+<input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required>
 <button type="submit">Verify and continue</button>
 </form>`,
   });
@@ -98,7 +129,7 @@ export function recoveryCodesPage(form: FormContext, codes: readonly string[]): 
   return page({
     title: 'Your recovery codes',
     body: html`<h1>Save your recovery codes</h1>
-<p>Each code signs you in once if you lose your authenticator app. They are shown only now.</p>
+<p>Each code signs you in once if you lose your passkey or authenticator app. They are shown only now.</p>
 <ul class="codes">${codes.map((c) => html`<li>${c}</li>`)}</ul>
 <form method="post" action="${form.action}/continue">
 ${csrfField(form.csrf)}

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { storesUnderTest } from '../../test/support/stores.ts';
 import { twoTenants } from '../../test/support/tenants.ts';
 import { hashPassword } from '../auth/password-hash.ts';
+import { SoftAuthenticator } from '../auth/testing/soft-authenticator.ts';
+import { generateUserHandle, passkeyRegistrationOptions, verifyPasskeyRegistration } from '../auth/webauthn.ts';
 import { ManualClock } from '../clock.ts';
 import { directoryFor } from '../directory/directory.ts';
 import { GLOBAL_ADMINISTRATOR } from '../directory/roles.ts';
@@ -12,7 +14,9 @@ import type { ClientIp } from '../net/client-ip.ts';
 import { parseIp } from '../net/ip.ts';
 import { compilePolicySet } from '../policy/compile.ts';
 import type { ConditionalAccessPolicy, NamedLocation } from '../policy/types.ts';
-import { type PipelineDeps, passwordSignIn } from './pipeline.ts';
+import { passkeySignInOptions } from './passkey-first-factor.ts';
+import { type PipelineDeps, passkeySignIn, passwordSignIn } from './pipeline.ts';
+import { relyingPartyFor } from './second-factor.ts';
 import { MemorySignInLog, memoryPorts } from './testing/memory.ts';
 
 const HQ: NamedLocation = {
@@ -232,5 +236,115 @@ test('sign-in pipeline: malformed input is a wrong password, not a crash', async
     { signInName: undefined, password: undefined },
   ]) {
     assert.deepEqual(await passwordSignIn(deps, request, input), { kind: 'retry', errorCode: 50126 });
+  }
+});
+
+test('sign-in pipeline: a passkey alone is the first factor and MFA, then Conditional Access runs as usual', async (t) => {
+  const clock = new ManualClock(Date.UTC(2026, 10, 23, 9));
+  const store = await storesUnderTest()[0].open({ clock });
+  const { contoso } = await twoTenants(store);
+  const directory = directoryFor(store.forTenant(contoso));
+  const credentials = memoryPorts();
+  const log = new MemorySignInLog();
+  const deps: PipelineDeps = {
+    tenantId: contoso,
+    directory,
+    credentials,
+    policies: compilePolicySet([HQ], POLICIES),
+    clock,
+    signInLog: log,
+  };
+  const origin = 'https://login.contoso.example';
+  const rp = relyingPartyFor(`${origin}/t/${contoso}`);
+  const authenticatorOf = async (upn: string, admin: boolean) => {
+    const user = await directory.users.create({ userPrincipalName: upn, displayName: upn });
+    if (admin) await directory.roles.assign(user.id, GLOBAL_ADMINISTRATOR);
+    const authenticator = new SoftAuthenticator({ origin });
+    const persona = { id: user.id, userHandle: generateUserHandle(), name: upn, displayName: upn };
+    const { options, pending } = await passkeyRegistrationOptions({
+      rp,
+      user: persona,
+      existing: [],
+      now: clock.now(),
+    });
+    const registered = await verifyPasskeyRegistration({
+      rp,
+      response: authenticator.create(options),
+      pending,
+      user: persona,
+      existing: [],
+      name: 'Laptop',
+      now: clock.now(),
+    });
+    assert.ok(registered.ok);
+    await credentials.webauthn.put(registered.credential);
+    return authenticator;
+  };
+  const alices = await authenticatorOf('alice@contoso.example', true);
+  const bobs = await authenticatorOf('bob@contoso.example', false);
+  const stranger = new SoftAuthenticator({ origin });
+  stranger.create({
+    challenge: 'AA',
+    rp: { id: rp.rpId, name: 'x' },
+    user: { id: 'AA', name: 'x', displayName: 'x' },
+    pubKeyCredParams: [{ alg: -7, type: 'public-key' }],
+  });
+  const request = (address: string) => ({
+    app: { appId: 'app-1', displayName: 'Portal' },
+    access: {
+      appId: 'app-1',
+      clientIp: ip(address),
+      clientAppType: 'browser' as const,
+      devicePlatform: 'windows' as const,
+    },
+    userAgent: 'test',
+    correlationId: `c-${address}`,
+  });
+
+  const cases = [
+    {
+      name: 'alice (MFA required for her role) at headquarters is allowed at once: the passkey satisfied MFA',
+      authenticator: alices,
+      at: '198.51.100.7',
+      expected: { kind: 'allowed', amr: ['hwk', 'mfa'] },
+      code: 0,
+      user: 'alice@contoso.example',
+    },
+    {
+      name: 'bob abroad is blocked (53003), as after a password',
+      authenticator: bobs,
+      at: '203.0.113.9',
+      expected: { kind: 'blocked', errorCode: 53003 },
+      code: 53003,
+      user: 'bob@contoso.example',
+    },
+    {
+      name: 'a passkey nobody registered here is refused (800121) before Conditional Access',
+      authenticator: stranger,
+      at: '198.51.100.7',
+      expected: { kind: 'retry', errorCode: 800121 },
+      code: 800121,
+      user: undefined,
+    },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, async () => {
+      const before = log.entries.length;
+      const challengeId = `c:${c.name}`;
+      const options = await passkeySignInOptions(deps, { challengeId, rp });
+      const outcome = await passkeySignIn(deps, request(c.at), {
+        response: JSON.stringify(c.authenticator.get(options)),
+        challengeId,
+        rp,
+      });
+      for (const [key, value] of Object.entries(c.expected))
+        assert.deepEqual((outcome as Record<string, unknown>)[key], value);
+      assert.equal(log.entries.length, before + 1, 'one entry per attempt');
+      const entry = log.entries.at(-1);
+      assert.equal(entry?.errorCode, c.code);
+      assert.equal(entry?.ipAddress, c.at);
+      assert.equal(entry?.user?.userPrincipalName, c.user);
+      assert.equal(entry?.evaluation === undefined, c.code === 800121, 'Conditional Access ran after a good passkey');
+    });
   }
 });

@@ -1,13 +1,16 @@
 // The interactive sign-in pipeline as an ordered list of steps, free of HTTP:
 //   1. first factor (password under smart lockout)      → failed: stay on the password page (50126, 50053, 50057)
+//      or a passkey with user verification (passwordless) → failed: 800121, 50053, 50057; `mfa` is satisfied
 //   2. subject (the user's groups and roles)
 //   3. Conditional Access with what is satisfied so far  → block (53003/53000) | mfa (50076) | allow
-//   4. second factor (TOTP, recovery code, or enrolment) → failed: stay on the MFA page (500121, 50053)
+//   4. second factor (TOTP, passkey, recovery code, or enrolling a TOTP app or a passkey)
+//                                                        → failed: stay on the MFA page (500121, 50053)
 //   5. Conditional Access again with `mfa` satisfied     → block | allow
 //   6. allowed: the caller finishes the OIDC interaction and the browser goes back to the app.
 // Every step that ends an attempt writes one sign-in log entry (success or failure) with the same client address
 // that policy and lockout saw.
 import type { LockoutPolicy } from '../auth/lockout.ts';
+import type { RelyingParty } from '../auth/webauthn.ts';
 import type { Clock } from '../clock.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { User } from '../directory/users.ts';
@@ -15,6 +18,7 @@ import type { CompiledPolicySet } from '../policy/compile.ts';
 import type { BuiltInControl } from '../policy/types.ts';
 import { type AccessCheck, type AccessContext, checkAccess } from './access.ts';
 import { passwordFirstFactor } from './first-factor.ts';
+import { passkeyFirstFactor } from './passkey-first-factor.ts';
 import type { CredentialPorts, SignInAttempt, SignInLogSink } from './ports.ts';
 import { mfaMethodsOf, type SecondFactorDeps, type SecondFactorResult } from './second-factor.ts';
 
@@ -38,7 +42,7 @@ export interface PipelineRequest {
 
 export type PipelineOutcome =
   /** The credential was not accepted; ask again. */
-  | { readonly kind: 'retry'; readonly errorCode: 50126 | 50053 | 50057 | 500121 }
+  | { readonly kind: 'retry'; readonly errorCode: 50126 | 50053 | 50057 | 500121 | 800121 }
   | { readonly kind: 'blocked'; readonly errorCode: 53003 | 53000 }
   /** Ask for a second factor; `enrol` when the user has none yet. */
   | { readonly kind: 'mfa'; readonly userId: string; readonly amr: readonly string[]; readonly enrol: boolean }
@@ -95,6 +99,31 @@ export async function passwordSignIn(
     return { kind: 'retry', errorCode: first.errorCode };
   }
   return conditionalAccess(deps, request, first.user, first.amr, []);
+}
+
+/**
+ * Steps 1–3 for passwordless sign-in with the browser's answer to passkeySignInOptions. A passkey with user
+ * verification is multifactor on its own, so Conditional Access runs with `mfa` already satisfied.
+ */
+export async function passkeySignIn(
+  deps: PipelineDeps,
+  request: PipelineRequest,
+  input: { response: unknown; challengeId: string; rp: RelyingParty },
+): Promise<PipelineOutcome> {
+  const first = await passkeyFirstFactor(
+    { directory: deps.directory, credentials: deps.credentials, clock: deps.clock, lockoutPolicy: deps.lockoutPolicy },
+    { ...input, clientIp: request.access.clientIp },
+  );
+  if (!first.ok) {
+    await record(deps, request, {
+      user: first.user && userOf(first.user),
+      errorCode: first.errorCode,
+      failureReason: first.failureReason,
+      amr: [],
+    });
+    return { kind: 'retry', errorCode: first.errorCode };
+  }
+  return conditionalAccess(deps, request, first.user, first.amr, ['mfa']);
 }
 
 /** Steps 4–5: `verify` is one of second-factor.ts's checks, bound to the user and code. */

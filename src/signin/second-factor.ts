@@ -1,12 +1,19 @@
-// The second factor of the sign-in pipeline: a TOTP code, a recovery code, or a first TOTP enrolment, each checked
-// under the user's own MFA lockout (a wrong code counts; too many lock MFA for a while), each code usable once.
+// The second factor of the sign-in pipeline: a TOTP code, a recovery code, a passkey, or a first TOTP enrolment, each
+// checked under the user's own MFA lockout (a wrong code counts; too many lock MFA for a while), each code usable once.
+// Passkey enrolment is in passkey-enrolment.ts, passwordless passkey sign-in in passkey-first-factor.ts.
 
-import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { guardAttempt } from '../auth/attempt-guard.ts';
 import { type LockoutPolicy, mfaLockoutKey } from '../auth/lockout.ts';
 import { checkRecoveryCode, generateRecoveryCodes } from '../auth/recovery-codes.ts';
 import { verifyTotp } from '../auth/totp.ts';
-import { passkeyAuthenticationOptions, type RelyingParty, verifyPasskeyAuthentication } from '../auth/webauthn.ts';
+import {
+  parseAuthenticationResponse,
+  passkeyAmr,
+  passkeyAuthenticationOptions,
+  type RelyingParty,
+  verifyPasskeyAuthentication,
+} from '../auth/webauthn.ts';
 import type { Clock } from '../clock.ts';
 import type { ClientIp } from '../net/client-ip.ts';
 import type { CredentialPorts } from './ports.ts';
@@ -41,7 +48,8 @@ export async function mfaMethodsOf(credentials: CredentialPorts, userId: string)
   };
 }
 
-async function guarded(
+/** Runs one second-factor check under the user's MFA lockout (`mfa:{userId}`) and the source's throttle. */
+export async function guarded(
   deps: SecondFactorDeps,
   userId: string,
   clientIp: ClientIp,
@@ -136,12 +144,23 @@ export async function confirmTotpEnrolment(
     createdAt: now,
     confirmedAt: now,
   });
-  const codes = generateRecoveryCodes(input.userId);
+  return { ...result, recoveryCodes: await recoveryCodesIfNone(deps, input.userId) };
+}
+
+/**
+ * After a first MFA method is enrolled: a fresh set of recovery codes when the user has no unused one (to show once),
+ * otherwise none, so enrolling does not silently invalidate codes the user has saved.
+ */
+export async function recoveryCodesIfNone(deps: SecondFactorDeps, userId: string): Promise<readonly string[]> {
+  const stored = await deps.credentials.recoveryCodes.list(userId);
+  if (stored.some((c) => c.usedAt === null)) return [];
+  const now = deps.clock.now();
+  const codes = generateRecoveryCodes(userId);
   await deps.credentials.recoveryCodes.replaceAll(
-    input.userId,
-    codes.stored.map((c) => ({ userId: input.userId, id: c.id, hash: c.hash, usedAt: null, createdAt: now })),
+    userId,
+    codes.stored.map((c) => ({ userId, id: c.id, hash: c.hash, usedAt: null, createdAt: now })),
   );
-  return { ...result, recoveryCodes: codes.codes };
+  return codes.codes;
 }
 
 /** The WebAuthn relying party of a tenant's sign-in pages: the RP ID is the public host, the origin its origin. */
@@ -176,7 +195,7 @@ export function verifyPasskeyStep(
 ): Promise<SecondFactorResult> {
   let amr: readonly string[] = ['mfa'];
   return guarded(deps, input.userId, input.clientIp, amr, async () => {
-    const response = parseAssertion(input.response);
+    const response = parseAuthenticationResponse(input.response);
     const pending = await deps.credentials.challenges.take(input.challengeId);
     if (!response) return { ok: false, why: 'the passkey answer is not a WebAuthn assertion' };
     const credential = await deps.credentials.webauthn.getById(response.id);
@@ -198,17 +217,7 @@ export function verifyPasskeyStep(
       backedUp: result.backedUp,
     });
     if (!recorded) return { ok: false, why: 'passkey used by a concurrent sign-in' };
-    amr = [credential?.deviceType === 'multiDevice' ? 'swk' : 'hwk', 'mfa'];
+    amr = [passkeyAmr(credential?.deviceType ?? 'singleDevice'), 'mfa'];
     return { ok: true, why: '' };
   }).then((result) => (result.ok ? { ok: true, amr } : result));
-}
-
-function parseAssertion(value: unknown): AuthenticationResponseJSON | undefined {
-  if (typeof value !== 'string' || value.length > 16 * 1024) return undefined;
-  try {
-    const parsed = JSON.parse(value) as AuthenticationResponseJSON;
-    return typeof parsed?.id === 'string' && typeof parsed.response === 'object' ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
 }
