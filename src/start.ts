@@ -17,7 +17,7 @@ import { deleteExpiredPayloads } from './oidc/payload-adapter.ts';
 import { oidcPlugin } from './oidc/plugin.ts';
 import type { TenantProviders } from './oidc/tenant-providers.ts';
 import { buildServer } from './server.ts';
-import type { SignInServices } from './signin/ports.ts';
+import type { SignInLogSink, SignInServices } from './signin/ports.ts';
 import { CompiledPolicyCache } from './store/repositories/compiled-policy-cache.ts';
 import { openStore, type Store, type StoreOptions } from './store/store.ts';
 import { TenantRepository } from './store/tenant-repository.ts';
@@ -105,6 +105,8 @@ export interface StartOptions {
   readonly housekeepingMs?: number;
   /** Defaults to `config.publicUrl`; tests that listen on port 0 pass the address they got. */
   readonly publicUrl?: () => string;
+  /** Where sign-in attempts are written; default the store's sign-in log (tests wrap it to watch attempts). */
+  readonly signInLog?: (store: Store) => SignInLogSink;
 }
 
 /** Builds the server on an opened store. The caller listens (`app.listen`) and handles signals. */
@@ -123,7 +125,7 @@ export function createPortcullis(options: StartOptions): Portcullis {
     clock,
     policies: (tenantId) => policies.get(tenantId),
     credentials: (scope) => storeCredentialPorts(scope, keyring),
-    signInLog: new StoreSignInLog(store),
+    signInLog: options.signInLog?.(store) ?? new StoreSignInLog(store),
     lockoutPolicy: config.lockout,
   };
   let providers: TenantProviders | undefined;

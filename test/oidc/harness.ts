@@ -1,6 +1,6 @@
-// A running Portcullis for end-to-end tests: SQLite store, keyring, tenant contoso with alice (Global Administrator),
-// bob and guest carol, three registered applications, in-memory credentials/log/policies, the OIDC plugin, and a
-// server listening on 127.0.0.1:0. Loopback is a trusted proxy, so a test can play any client address by sending
+// A running Portcullis for end-to-end tests, built as `portcullis serve` builds it (src/start.ts: SQLite in a data
+// directory, the store-backed credentials, policies and sign-in log): tenant contoso with alice (Global
+// Administrator), bob and guest carol, three registered applications, and a server listening on 127.0.0.1:0. Loopback is a trusted proxy, so a test can play any client address by sending
 // X-Forwarded-For (and everything else comes from 127.0.0.1, inside the trusted "headquarters" location).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -8,20 +8,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { StoreSignInLog } from '../../src/audit/sign-in-log.ts';
 import { hashPassword } from '../../src/auth/password-hash.ts';
+import { storeCredentialPorts } from '../../src/auth/store/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { Keyring } from '../../src/crypto/keyring.ts';
 import { directoryFor } from '../../src/directory/directory.ts';
 import { GLOBAL_ADMINISTRATOR } from '../../src/directory/roles.ts';
 import { createTenant } from '../../src/directory/tenants.ts';
 import { createLogger } from '../../src/http/logger.ts';
-import { oidcPlugin } from '../../src/oidc/plugin.ts';
 import type { TenantProviders } from '../../src/oidc/tenant-providers.ts';
 import type { ConditionalAccessPolicy, NamedLocation } from '../../src/policy/types.ts';
-import { buildServer } from '../../src/server.ts';
-import { MemoryCredentials, MemoryPolicies, MemorySignInLog } from '../../src/signin/testing/memory.ts';
-import { openStore, type Store } from '../../src/store/store.ts';
+import type { CredentialPorts, SignInAttempt, SignInLogSink } from '../../src/signin/ports.ts';
+import { createPortcullis, openData } from '../../src/start.ts';
+import type { CompiledPolicyCache } from '../../src/store/repositories/compiled-policy-cache.ts';
+import { PolicyRepository } from '../../src/store/repositories/policy-repository.ts';
+import type { Store } from '../../src/store/store.ts';
 
 export const PASSWORDS = {
   alice: 'correct horse battery staple',
@@ -35,7 +37,7 @@ export const HEADQUARTERS: NamedLocation = {
   displayName: 'Headquarters',
   isTrusted: true,
   ipRanges: [
-    { '@odata.type': '#microsoft.graph.iPv4CidrRange', cidrAddress: '127.0.0.0/8' },
+    { '@odata.type': '#microsoft.graph.iPv4CidrRange', cidrAddress: '127.0.0.1/32' },
     { '@odata.type': '#microsoft.graph.iPv4CidrRange', cidrAddress: '198.51.100.0/24' },
   ],
 };
@@ -99,9 +101,10 @@ export interface Harness {
   readonly store: Store;
   readonly app: FastifyInstance;
   readonly clock: ManualClock;
-  readonly log: MemorySignInLog;
-  readonly policies: MemoryPolicies;
-  readonly credentials: MemoryCredentials;
+  /** Every sign-in attempt, in order, as the pipeline handed it to the (store-backed) sign-in log. */
+  readonly log: RecordingSignInLog;
+  readonly policies: StoredPolicies;
+  readonly credentials: { for(tenantId: string): CredentialPorts };
   readonly providers: () => TenantProviders;
   readonly users: { alice: string; bob: string; carol: string };
   readonly clients: {
@@ -115,17 +118,78 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The store's sign-in log, recording each attempt on its way so tests can look at it synchronously. */
+export class RecordingSignInLog implements SignInLogSink {
+  readonly entries: SignInAttempt[] = [];
+  readonly #store: StoreSignInLog;
+  constructor(store: Store) {
+    this.#store = new StoreSignInLog(store);
+  }
+  async append(attempt: SignInAttempt): Promise<void> {
+    this.entries.push(attempt);
+    await this.#store.append(attempt);
+  }
+}
+
+/** Replaces a tenant's named locations and policies in the store, as an admin would, and drops the cached set. */
+export class StoredPolicies {
+  readonly #store: Store;
+  readonly #cache: () => CompiledPolicyCache;
+  constructor(store: Store, cache: () => CompiledPolicyCache) {
+    this.#store = store;
+    this.#cache = cache;
+  }
+  async set(tenantId: string, locations: readonly NamedLocation[], policies: readonly ConditionalAccessPolicy[]) {
+    const repo = new PolicyRepository(this.#store.forTenant(tenantId));
+    for (const p of await repo.listPolicies()) await repo.deletePolicy(p.id);
+    for (const l of await repo.listLocations()) {
+      // As an admin must: a trusted location is first marked untrusted, then deleted.
+      if ('isTrusted' in l && l.isTrusted) await repo.replaceLocation(l.id, { ...l, isTrusted: false });
+      await repo.deleteLocation(l.id);
+    }
+    // The store gives new ids (Graph's POST does); references are rewritten to them.
+    const ids = new Map<string, string>();
+    for (const location of locations) ids.set(location.id, (await repo.createLocation(location)).value.id);
+    const remap = (list: readonly string[] | undefined) => list?.map((id) => ids.get(id) ?? id);
+    for (const policy of policies) {
+      const where = policy.conditions.locations;
+      await repo.createPolicy({
+        ...policy,
+        conditions: {
+          ...policy.conditions,
+          ...(where
+            ? {
+                locations: {
+                  includeLocations: remap(where.includeLocations) ?? [],
+                  excludeLocations: remap(where.excludeLocations) ?? [],
+                },
+              }
+            : {}),
+        },
+      });
+    }
+    this.#cache().invalidate(tenantId);
+  }
+}
+
 export async function startHarness(options: { trustedProxies?: string; hostname?: string } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-oidc-'));
-  const store = await openStore({ kind: 'sqlite', path: join(dir, 'portcullis.db') });
-  await store.migrate();
-  const keyring = new Keyring(store, randomBytes(32));
+  const clock = new ManualClock(Date.now());
+  // The server as `portcullis serve` builds it: SQLite in a data directory, the store-backed services.
+  const { config } = loadConfig({
+    env: {
+      PORTCULLIS_DATA_DIR: dir,
+      PORTCULLIS_MASTER_KEY: randomBytes(32).toString('base64'),
+      PORTCULLIS_TRUSTED_PROXIES: options.trustedProxies ?? '127.0.0.1/32',
+    },
+  });
+  const opened = await openData(config, clock);
+  const { store, keyring } = opened;
   const tenant = await createTenant(store, { name: 'contoso', displayName: 'Contoso' });
   const scope = store.forTenant(tenant.id);
   const directory = directoryFor(scope);
-  const credentials = new MemoryCredentials();
+  const credentials = { for: (tenantId: string) => storeCredentialPorts(store.forTenant(tenantId), keyring) };
   const ports = credentials.for(tenant.id);
-  const clock = new ManualClock(Date.now());
 
   const alice = await directory.users.create({
     userPrincipalName: 'alice@contoso.example',
@@ -166,32 +230,22 @@ export async function startHarness(options: { trustedProxies?: string; hostname?
     grantTypes: ['client_credentials'],
   });
 
-  const log = new MemorySignInLog();
-  const policies = new MemoryPolicies();
-  policies.set(tenant.id, [HEADQUARTERS], [BLOCK_OUTSIDE_TRUSTED]);
-
-  const { config } = loadConfig({ env: { PORTCULLIS_TRUSTED_PROXIES: options.trustedProxies ?? '127.0.0.1/32' } });
   let url = '';
-  let providers: TenantProviders | undefined;
-  const app = buildServer({
+  let log: RecordingSignInLog | undefined;
+  const portcullis = createPortcullis({
     config,
-    logger: createLogger({ level: 'silent' }),
-    readiness: async () => {},
+    opened,
     clock,
-    plugins: [
-      oidcPlugin(
-        {
-          store,
-          keyring,
-          clock,
-          policies: (tenantId) => policies.get(tenantId),
-          credentials: (s) => credentials.for(s.tenantId),
-          signInLog: log,
-        },
-        { publicUrl: () => url, onProviders: (p) => (providers = p) },
-      ),
-    ],
+    logger: createLogger({ level: 'silent' }),
+    housekeepingMs: 0,
+    publicUrl: () => url,
+    signInLog: (s) => (log = new RecordingSignInLog(s)),
   });
+  assert.ok(log);
+  const policies = new StoredPolicies(store, () => portcullis.policies);
+  await policies.set(tenant.id, [HEADQUARTERS], [BLOCK_OUTSIDE_TRUSTED]);
+
+  const { app } = portcullis;
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   assert.ok(address !== null && typeof address === 'object');
@@ -208,6 +262,7 @@ export async function startHarness(options: { trustedProxies?: string; hostname?
     policies,
     credentials,
     providers: () => {
+      const providers = portcullis.providers();
       assert.ok(providers);
       return providers;
     },
@@ -223,8 +278,7 @@ export async function startHarness(options: { trustedProxies?: string; hostname?
       automation: { clientId: automation.application.appId, clientSecret: automation.secretText ?? '' },
     },
     async close() {
-      await app.close();
-      await store.close();
+      await portcullis.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -39,7 +39,7 @@ describe('Chromium signs in', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     profiles = mkdtempSync(join(tmpdir(), 'portcullis-chromium-'));
     h = await startHarness();
-    h.policies.set(h.tenantId, [HEADQUARTERS], [BLOCK_OUTSIDE_TRUSTED, requireMfaForRole(GLOBAL_ADMINISTRATOR)]);
+    await h.policies.set(h.tenantId, [HEADQUARTERS], [BLOCK_OUTSIDE_TRUSTED, requireMfaForRole(GLOBAL_ADMINISTRATOR)]);
     const now = h.clock.now();
     await h.credentials.for(h.tenantId).totp.put({
       userId: h.users.alice,
@@ -116,7 +116,7 @@ describe('Chromium uses a passkey as the second factor', () => {
   before(async () => {
     profiles = mkdtempSync(join(tmpdir(), 'portcullis-chromium-passkey-'));
     h = await startHarness({ hostname: 'localhost' });
-    h.policies.set(h.tenantId, [HEADQUARTERS], [requireMfaForRole(GLOBAL_ADMINISTRATOR)]);
+    await h.policies.set(h.tenantId, [HEADQUARTERS], [requireMfaForRole(GLOBAL_ADMINISTRATOR)]);
   });
   after(async () => {
     await h.close();

@@ -33,7 +33,7 @@ describe('passkey pages', () => {
   let carols: SoftAuthenticator;
   before(async () => {
     h = await startHarness();
-    h.policies.set(h.tenantId, [HEADQUARTERS], POLICIES);
+    await h.policies.set(h.tenantId, [HEADQUARTERS], POLICIES);
     alices = new SoftAuthenticator({ origin: h.url });
     carols = new SoftAuthenticator({ origin: h.url });
   });
@@ -132,7 +132,7 @@ describe('passkey pages', () => {
   });
 
   test('bob enrols through a phishing origin: refused on the enrolment page (500121), nothing stored', async () => {
-    h.policies.set(h.tenantId, [HEADQUARTERS], [MFA_FOR_EVERYONE]);
+    await h.policies.set(h.tenantId, [HEADQUARTERS], [MFA_FOR_EVERYONE]);
     try {
       const browser = new Browser();
       const enrolPage = await afterPassword(browser, 'bob@contoso.example', PASSWORDS.bob);
@@ -146,7 +146,7 @@ describe('passkey pages', () => {
       assert.match(entry?.failureReason ?? '', /passkey registration invalid/);
       assert.deepEqual(await h.credentials.for(h.tenantId).webauthn.listByUser(h.users.bob), []);
     } finally {
-      h.policies.set(h.tenantId, [HEADQUARTERS], POLICIES);
+      await h.policies.set(h.tenantId, [HEADQUARTERS], POLICIES);
     }
   });
 
@@ -231,7 +231,7 @@ describe('passkey pages', () => {
 
   test('carol, disabled, is told so (50057) only after a good passkey answer', async () => {
     // Carol enrols a passkey while MFA is asked of everyone; then her account is disabled.
-    h.policies.set(h.tenantId, [HEADQUARTERS], [MFA_FOR_EVERYONE]);
+    await h.policies.set(h.tenantId, [HEADQUARTERS], [MFA_FOR_EVERYONE]);
     try {
       const browser = new Browser();
       const enrolPage = await afterPassword(browser, 'carol@partner.example', PASSWORDS.carol);
@@ -239,7 +239,7 @@ describe('passkey pages', () => {
       const codes = await post(browser, enrolPage, 'enrol-passkey', carols.create(publicKey));
       assert.equal(codes.response.status, 200);
     } finally {
-      h.policies.set(h.tenantId, [HEADQUARTERS], POLICIES);
+      await h.policies.set(h.tenantId, [HEADQUARTERS], POLICIES);
     }
     const directory = directoryFor(h.store.forTenant(h.tenantId));
     await directory.users.update(h.users.carol, { accountEnabled: false });

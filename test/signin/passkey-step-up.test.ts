@@ -24,7 +24,7 @@ describe('passkey step-up', () => {
   let authenticator: SoftAuthenticator;
   before(async () => {
     h = await startHarness();
-    h.policies.set(h.tenantId, [HEADQUARTERS], [requireMfaForRole(GLOBAL_ADMINISTRATOR)]);
+    await h.policies.set(h.tenantId, [HEADQUARTERS], [requireMfaForRole(GLOBAL_ADMINISTRATOR)]);
     const rp = relyingPartyFor(h.issuer);
     const user = {
       id: h.users.alice,

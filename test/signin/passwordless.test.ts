@@ -40,7 +40,7 @@ describe('Chromium enrols a passkey and signs in with it alone', () => {
     profiles = mkdtempSync(join(tmpdir(), 'portcullis-chromium-passwordless-'));
     // `localhost`: an IP address is not a valid WebAuthn RP ID.
     h = await startHarness({ hostname: 'localhost' });
-    h.policies.set(h.tenantId, [HEADQUARTERS], [BLOCK_OUTSIDE_TRUSTED, requireMfaForRole(GLOBAL_ADMINISTRATOR)]);
+    await h.policies.set(h.tenantId, [HEADQUARTERS], [BLOCK_OUTSIDE_TRUSTED, requireMfaForRole(GLOBAL_ADMINISTRATOR)]);
     proxy = await forwardingProxy(ABROAD);
     context = await launch(join(profiles, 'alice'));
   });
@@ -152,7 +152,7 @@ describe('Chromium enrols a passkey and signs in with it alone', () => {
       assert.equal(entry?.ipAddress, ABROAD, 'the address the trusted proxy reported');
       assert.equal(entry?.user?.userPrincipalName, 'alice@contoso.example');
       assert.deepEqual(entry?.amr, ['hwk', 'mfa']);
-      const block = entry?.evaluation?.policies.find((p) => p.id === BLOCK_OUTSIDE_TRUSTED.id);
+      const block = entry?.evaluation?.policies.find((p) => p.displayName === BLOCK_OUTSIDE_TRUSTED.displayName);
       assert.equal(block?.result, 'failure');
     } finally {
       await roaming.close();

@@ -49,7 +49,7 @@ describe('sign-in pipeline', () => {
   let h: Harness;
   before(async () => {
     h = await startHarness();
-    h.policies.set(h.tenantId, [HEADQUARTERS], [BLOCK_OUTSIDE_TRUSTED, requireMfaForRole(GLOBAL_ADMINISTRATOR)]);
+    await h.policies.set(h.tenantId, [HEADQUARTERS], [BLOCK_OUTSIDE_TRUSTED, requireMfaForRole(GLOBAL_ADMINISTRATOR)]);
   });
   after(async () => h.close());
 
@@ -69,7 +69,7 @@ describe('sign-in pipeline', () => {
     assert.equal(entry?.correlationId, correlationId);
     assert.equal(entry?.ipAddress, '203.0.113.9', 'the same address the policy saw');
     assert.equal(entry?.user?.userPrincipalName, 'bob@contoso.example');
-    const applied = entry?.evaluation?.policies.find((p) => p.id === BLOCK_OUTSIDE_TRUSTED.id);
+    const applied = entry?.evaluation?.policies.find((p) => p.displayName === BLOCK_OUTSIDE_TRUSTED.displayName);
     assert.equal(applied?.result, 'failure');
   });
 

@@ -1,5 +1,5 @@
-// In-memory stand-ins for the store-backed credential ports, sign-in log and policy cache, for tests of the
-// pipeline and OIDC until (and beside) the store-backed ones in auth/store and store/repositories. Per tenant.
+// In-memory stand-ins for the store-backed credential ports, sign-in log and policy cache, for unit tests of the
+// pipeline. The server (src/start.ts) and the end-to-end tests (test/oidc/harness.ts) use the store-backed ones.
 import { randomBytes } from 'node:crypto';
 import type {
   LockoutStatePort,
