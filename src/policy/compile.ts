@@ -1,15 +1,17 @@
 // Compiles a tenant's named locations and Conditional Access policies into an immutable, query-ready set:
 // locations become one prefix index, policies become flags, bit masks and inverted indexes, so that evaluating a
-// request costs a few array reads per policy instead of walking the Graph JSON.
+// request costs a few word operations over every policy at once instead of walking the Graph JSON.
 import { parseCidr } from '../net/cidr.ts';
 import type { Ip } from '../net/ip.ts';
 import { type PrefixSet, PrefixSetBuilder } from '../net/prefix-set.ts';
+import { buildConditionBits, type ConditionBits, ListedBitsBuilder, wordsFor } from './condition-bits.ts';
 import {
   BUILT_IN_CONTROLS,
   type BuiltInControl,
   CLIENT_APP_TYPES,
   type ConditionalAccessPolicy,
   DEVICE_PLATFORMS,
+  type GrantOperator,
   MFA_TRUSTED_IPS_LOCATION_ID,
   type NamedLocation,
   type PolicyState,
@@ -41,6 +43,19 @@ export const CLIENT_APP_BIT: Readonly<Record<string, number>> = bits(CLIENT_APP_
 export const PLATFORM_BIT: Readonly<Record<string, number>> = bits([...DEVICE_PLATFORMS, 'unknown']);
 export const RISK_BIT: Readonly<Record<string, number>> = bits(RISK_LEVELS);
 export const CONTROL_BIT: Readonly<Record<string, number>> = bits(BUILT_IN_CONTROLS);
+
+/** Controls Portcullis itself can satisfy during sign-in; the device and app controls need an MDM it does not have. */
+export const SATISFIABLE_CONTROLS: readonly BuiltInControl[] = ['mfa', 'passwordChange'];
+const SATISFIABLE_MASK = SATISFIABLE_CONTROLS.reduce((m, c) => m | (1 << CONTROL_BIT[c]), 0);
+
+/** One enforced policy's grant controls in a decision, and whether the request already satisfies them. */
+export interface GrantRequirement {
+  readonly policyId: string;
+  readonly displayName: string;
+  readonly operator: GrantOperator;
+  readonly builtInControls: readonly BuiltInControl[];
+  readonly satisfied: boolean;
+}
 
 export const STATE_ENABLED = 0;
 export const STATE_DISABLED = 1;
@@ -86,6 +101,11 @@ export interface CompiledPolicy {
   readonly grantOperator: 'AND' | 'OR';
   /** The grant controls other than block, in Graph's order (precomputed: the hot path must not allocate). */
   readonly grantControlList: readonly BuiltInControl[];
+  /** The controls a user could still give to satisfy the grant; empty when Portcullis can never satisfy it. */
+  readonly askableControls: readonly BuiltInControl[];
+  /** This policy's entry in `Decision.grantRequirements`, satisfied and not; frozen and shared by every decision. */
+  readonly requirementMet: GrantRequirement;
+  readonly requirementUnmet: GrantRequirement;
   /** Sign-in frequency in minutes; 0 = every time; -1 = not set. */
   readonly signInFrequencyMinutes: number;
   /** 1 = always, 2 = never, 0 = not set. */
@@ -104,15 +124,8 @@ export interface CompiledPolicySet {
   readonly countryIndex: ReadonlyMap<string, Int32Array>;
   readonly hasCountryLocations: boolean;
   readonly policies: readonly CompiledPolicy[];
-  readonly includeUsers: ReadonlyMap<string, Int32Array>;
-  readonly excludeUsers: ReadonlyMap<string, Int32Array>;
-  readonly includeGroups: ReadonlyMap<string, Int32Array>;
-  readonly excludeGroups: ReadonlyMap<string, Int32Array>;
-  readonly includeRoles: ReadonlyMap<string, Int32Array>;
-  readonly excludeRoles: ReadonlyMap<string, Int32Array>;
-  readonly includeApps: ReadonlyMap<string, Int32Array>;
-  readonly excludeApps: ReadonlyMap<string, Int32Array>;
-  readonly includeUserActions: ReadonlyMap<string, Int32Array>;
+  /** Every policy's conditions as bitsets over policies, with the user, group, role and app inverted indexes. */
+  readonly bits: ConditionBits;
   readonly countryOf?: CountryResolver;
 }
 
@@ -179,21 +192,34 @@ export function compilePolicySet(
   const trustedMask = new Uint8Array(compiledLocations.length);
   for (const location of compiledLocations) trustedMask[location.index] = location.trusted ? 1 : 0;
 
-  const indexes = {
-    includeUsers: new Map<string, number[]>(),
-    excludeUsers: new Map<string, number[]>(),
-    includeGroups: new Map<string, number[]>(),
-    excludeGroups: new Map<string, number[]>(),
-    includeRoles: new Map<string, number[]>(),
-    excludeRoles: new Map<string, number[]>(),
-    includeApps: new Map<string, number[]>(),
-    excludeApps: new Map<string, number[]>(),
-    includeUserActions: new Map<string, number[]>(),
+  const words = wordsFor(policies.length);
+  const indexes: ListedIndexes = {
+    users: new ListedBitsBuilder(words),
+    groups: new ListedBitsBuilder(words),
+    roles: new ListedBitsBuilder(words),
+    apps: new ListedBitsBuilder(words),
+    userActions: new ListedBitsBuilder(words),
   };
 
   const compiledPolicies = policies.map((policy, index) =>
     compilePolicy(policy, index, locationById, compiledLocations, indexes),
   );
+  const userActions = new Map<string, Int32Array>();
+  for (const [action, listed] of indexes.userActions.build()) userActions.set(action, listed.subarray(0, words));
+  const conditionBits = buildConditionBits({
+    policies: compiledPolicies,
+    trustedMask,
+    users: indexes.users.build(),
+    groups: indexes.groups.build(),
+    roles: indexes.roles.build(),
+    apps: indexes.apps.build(),
+    userActions,
+    platformBits: PLATFORM_BIT,
+    clientAppBits: CLIENT_APP_BIT,
+    riskBits: RISK_BIT,
+    stateEnabled: STATE_ENABLED,
+    stateDisabled: STATE_DISABLED,
+  });
 
   return Object.freeze({
     locations: Object.freeze(compiledLocations),
@@ -203,17 +229,17 @@ export function compilePolicySet(
     countryIndex: freezeIndex(countryLists),
     hasCountryLocations: countryLists.size > 0,
     policies: Object.freeze(compiledPolicies),
-    includeUsers: freezeIndex(indexes.includeUsers),
-    excludeUsers: freezeIndex(indexes.excludeUsers),
-    includeGroups: freezeIndex(indexes.includeGroups),
-    excludeGroups: freezeIndex(indexes.excludeGroups),
-    includeRoles: freezeIndex(indexes.includeRoles),
-    excludeRoles: freezeIndex(indexes.excludeRoles),
-    includeApps: freezeIndex(indexes.includeApps),
-    excludeApps: freezeIndex(indexes.excludeApps),
-    includeUserActions: freezeIndex(indexes.includeUserActions),
+    bits: conditionBits,
     countryOf: options.countryOf,
   });
+}
+
+interface ListedIndexes {
+  readonly users: ListedBitsBuilder;
+  readonly groups: ListedBitsBuilder;
+  readonly roles: ListedBitsBuilder;
+  readonly apps: ListedBitsBuilder;
+  readonly userActions: ListedBitsBuilder;
 }
 
 function compilePolicy(
@@ -221,7 +247,7 @@ function compilePolicy(
   index: number,
   locationById: ReadonlyMap<string, CompiledLocation>,
   locations: readonly CompiledLocation[],
-  indexes: Record<string, Map<string, number[]>>,
+  indexes: ListedIndexes,
 ): CompiledPolicy {
   const { users, applications } = policy.conditions;
   const special = (list: readonly string[], value: string) => list.some((v) => v.toLowerCase() === value);
@@ -231,25 +257,25 @@ function compilePolicy(
   const includeGuests = !includeNoUsers && special(users.includeUsers, 'guestsorexternalusers');
   const excludeGuests = special(users.excludeUsers, 'guestsorexternalusers');
   if (!includeNoUsers) {
-    for (const id of users.includeUsers) if (!isSpecialUser(id)) push(indexes.includeUsers, id, index);
-    for (const id of users.includeGroups) push(indexes.includeGroups, id, index);
-    for (const id of users.includeRoles) push(indexes.includeRoles, id.toLowerCase(), index);
+    for (const id of users.includeUsers) if (!isSpecialUser(id)) indexes.users.include(id, index);
+    for (const id of users.includeGroups) indexes.groups.include(id, index);
+    for (const id of users.includeRoles) indexes.roles.include(id.toLowerCase(), index);
   }
-  for (const id of users.excludeUsers) if (!isSpecialUser(id)) push(indexes.excludeUsers, id, index);
-  for (const id of users.excludeGroups) push(indexes.excludeGroups, id, index);
-  for (const id of users.excludeRoles) push(indexes.excludeRoles, id.toLowerCase(), index);
+  for (const id of users.excludeUsers) if (!isSpecialUser(id)) indexes.users.exclude(id, index);
+  for (const id of users.excludeGroups) indexes.groups.exclude(id, index);
+  for (const id of users.excludeRoles) indexes.roles.exclude(id.toLowerCase(), index);
 
   const includeNoApps = special(applications.includeApplications, 'none');
   const includeAllApps = !includeNoApps && special(applications.includeApplications, 'all');
   if (!includeNoApps) {
     for (const id of applications.includeApplications) {
-      if (!isSpecialApp(id)) push(indexes.includeApps, id.toLowerCase(), index);
+      if (!isSpecialApp(id)) indexes.apps.include(id.toLowerCase(), index);
     }
   }
   for (const id of applications.excludeApplications) {
-    if (!isSpecialApp(id)) push(indexes.excludeApps, id.toLowerCase(), index);
+    if (!isSpecialApp(id)) indexes.apps.exclude(id.toLowerCase(), index);
   }
-  for (const action of applications.includeUserActions) push(indexes.includeUserActions, action.toLowerCase(), index);
+  for (const action of applications.includeUserActions) indexes.userActions.include(action.toLowerCase(), index);
   const targetsUserActions = applications.includeUserActions.length > 0;
 
   const loc = policy.conditions.locations;
@@ -294,6 +320,20 @@ function compilePolicy(
 
   const grant = policy.grantControls;
   const controls = grant?.builtInControls ?? [];
+  const grantMask = maskOf(
+    controls.filter((c) => c !== 'block'),
+    CONTROL_BIT,
+  );
+  const grantOperator: GrantOperator = grant?.operator === 'AND' ? 'AND' : 'OR';
+  const grantControlList = Object.freeze(BUILT_IN_CONTROLS.filter((c) => c !== 'block' && controls.includes(c)));
+  const requirement = (satisfied: boolean): GrantRequirement =>
+    Object.freeze({
+      policyId: policy.id,
+      displayName: policy.displayName,
+      operator: grantOperator,
+      builtInControls: grantControlList,
+      satisfied,
+    });
   const session = policy.sessionControls;
   const frequency = session?.signInFrequency;
   let signInFrequencyMinutes = -1;
@@ -344,12 +384,12 @@ function compilePolicy(
     signInRiskMask: maskOf(policy.conditions.signInRiskLevels, RISK_BIT),
     userRiskMask: maskOf(policy.conditions.userRiskLevels, RISK_BIT),
     block: controls.includes('block'),
-    grantMask: maskOf(
-      controls.filter((c) => c !== 'block'),
-      CONTROL_BIT,
-    ),
-    grantOperator: grant?.operator === 'AND' ? 'AND' : 'OR',
-    grantControlList: Object.freeze(BUILT_IN_CONTROLS.filter((c) => c !== 'block' && controls.includes(c))),
+    grantMask,
+    grantOperator,
+    grantControlList,
+    askableControls: askableControls(grantMask, grantOperator, grantControlList),
+    requirementMet: requirement(true),
+    requirementUnmet: requirement(false),
     signInFrequencyMinutes,
     persistentBrowser,
     empty: !includesSomeone || !includesSomething,
@@ -358,6 +398,17 @@ function compilePolicy(
 
 export function controlsOfMask(mask: number): BuiltInControl[] {
   return BUILT_IN_CONTROLS.filter((c) => (mask & (1 << CONTROL_BIT[c])) !== 0);
+}
+
+/** The controls a user could still provide to satisfy a grant; empty when it can never be satisfied here. */
+function askableControls(
+  grantMask: number,
+  operator: GrantOperator,
+  list: readonly BuiltInControl[],
+): readonly BuiltInControl[] {
+  const askable = grantMask & SATISFIABLE_MASK;
+  if (askable === 0 || (operator === 'AND' && askable !== grantMask)) return Object.freeze([]);
+  return askable === grantMask ? list : Object.freeze(controlsOfMask(askable));
 }
 
 function parseRange(text: string, owner: string) {

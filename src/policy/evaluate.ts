@@ -5,28 +5,35 @@
 // Semantics follow Entra's documentation: every applicable policy applies; within a policy every configured
 // condition must hold; an exclusion beats an inclusion; block wins; report-only policies are evaluated and reported
 // but never enforced; disabled policies never apply; with no applicable policy access is allowed.
+//
+// The decision is computed over bitsets (see condition-bits.ts): each condition yields, for all policies at once,
+// the policies it does not match and the policies it lacks a signal for. The per-policy results are read from the
+// same bitsets, on demand, so the decision and the sign-in log cannot disagree.
 import { type Ip, tryParseIp } from '../net/ip.ts';
 import {
   CLIENT_APP_BIT,
   CONTROL_BIT,
   type CompiledPolicy,
   type CompiledPolicySet,
-  controlsOfMask,
+  type GrantRequirement,
   PLATFORM_BIT,
   RISK_BIT,
   STATE_DISABLED,
   STATE_ENABLED,
 } from './compile.ts';
+import { hasBit } from './condition-bits.ts';
+import { isoTime } from './iso-time.ts';
 import type {
   AppliedPolicyResult,
   BuiltInControl,
   ClientAppType,
   DevicePlatform,
-  GrantOperator,
   PolicyState,
   RiskLevel,
   WhatIfAnalysisReason,
 } from './types.ts';
+
+export { type GrantRequirement, SATISFIABLE_CONTROLS } from './compile.ts';
 
 export interface Subject {
   readonly userId: string;
@@ -92,14 +99,6 @@ export interface PolicyEvaluation {
   readonly enforcedSessionControls: readonly string[];
 }
 
-export interface GrantRequirement {
-  readonly policyId: string;
-  readonly displayName: string;
-  readonly operator: GrantOperator;
-  readonly builtInControls: readonly BuiltInControl[];
-  readonly satisfied: boolean;
-}
-
 export interface MergedSessionControls {
   /** Minutes after which the user must sign in again; 0 means every time. Absent when no policy sets it. */
   readonly signInFrequencyMinutes?: number;
@@ -124,10 +123,6 @@ export interface Decision {
   readonly evaluatedAt: string;
 }
 
-/** Controls Portcullis itself can satisfy during sign-in; the device and app controls need an MDM it does not have. */
-export const SATISFIABLE_CONTROLS: readonly BuiltInControl[] = ['mfa', 'passwordChange'];
-const SATISFIABLE_MASK = SATISFIABLE_CONTROLS.reduce((m, c) => m | (1 << CONTROL_BIT[c]), 0);
-
 export class EvaluationInputError extends Error {
   override name = 'EvaluationInputError';
 }
@@ -138,27 +133,73 @@ export interface Evaluation {
   readonly policies: readonly PolicyEvaluation[];
 }
 
-interface RequestContext {
-  readonly set: CompiledPolicySet;
-  readonly subject: Subject;
-  readonly request: SignInRequest;
-  readonly ip: Ip | undefined;
+/**
+ * What the evaluator reads from a request before matching: parsed, looked up and turned into bit positions.
+ * Mutable so that the decision's fast path can refill one per compiled set instead of allocating one per request.
+ */
+class Signals {
+  ip: Ip | undefined = undefined;
   /** undefined: no signal; '': unknown country. */
-  readonly country: string | undefined;
-  readonly locationFlags: Uint8Array;
-  readonly trusted: boolean;
-  readonly userFlags: Uint8Array;
-  readonly appFlags: Uint8Array;
-  readonly satisfiedMask: number;
-  /** The request's platform, client app type and risk levels as bits (0 = not in the request), computed once. */
-  readonly platformBit: number;
-  readonly clientAppBit: number;
-  readonly signInRiskBit: number;
-  readonly userRiskBit: number;
+  country: string | undefined = undefined;
+  /** Indexes of the named locations that contain the address (a shared, frozen array). */
+  ipHits: readonly number[] = NO_HITS;
+  /** Those locations' entries of `ConditionBits.locationListed`, ORed together (see `listedAt`). */
+  ipListed: Int32Array;
+  /** Where `ipListed` is ORed together when it is neither shared nor cached. */
+  readonly ipScratch: Int32Array;
+  /** Indexes of the country locations that list the country. */
+  countryHits: Int32Array | undefined = undefined;
+  trusted = false;
+  satisfiedMask = 0;
+  /** Bit positions of the request's platform, client app type and risk levels; -1 when the request has none. */
+  platform = -1;
+  clientApp = -1;
+  signInRisk = -1;
+  userRisk = -1;
+  constructor(nowhere: Int32Array) {
+    this.ipListed = nowhere;
+    this.ipScratch = new Int32Array(nowhere.length);
+  }
 }
 
-const INCLUDED = 1;
-const EXCLUDED = 2;
+/** One request matched against every policy: per condition (in CONDITIONS order), `words` words each. */
+interface Match {
+  /** Policies whose condition does not match. */
+  readonly notMatched: Int32Array;
+  /** Policies whose condition cannot be evaluated because the request lacks the signal. */
+  readonly noInfo: Int32Array;
+  /** Policies that list the user, one of their groups or roles: included in the first half, excluded in the second. */
+  readonly listedUsers: Int32Array;
+  /** Policies that list the application (or user action): included, then excluded. */
+  readonly listedApps: Int32Array;
+  /** Policies that list a country location the request is in: included, then excluded. */
+  readonly listedCountries: Int32Array;
+  /** Policies that some condition does not match: the OR of `notMatched` over the conditions. */
+  readonly failed: Int32Array;
+  /** Policies that some condition lacks a signal for: the OR of `noInfo` over the conditions. */
+  readonly lacking: Int32Array;
+}
+
+/** Per compiled set: the scratch of the evaluation in progress, and the location entries of label sets seen. */
+interface SetState {
+  readonly signals: Signals;
+  readonly match: Match;
+  /** Keyed by the prefix index's interned label-set arrays; grows to at most MAX_CACHED_LABEL_SETS entries. */
+  readonly listedByLabels: Map<readonly number[], Int32Array>;
+}
+
+/**
+ * An address can lie in many named locations (nested and overlapping ranges, up to all 195): ORing that many
+ * locations' bitsets costs more than the rest of the decision, so the OR of a label set of CACHE_FROM or more
+ * locations is kept once computed. At most MAX_CACHED_LABEL_SETS of them (about 450 bytes each), so that traffic
+ * spread over every label set of the index cannot grow the cache past a few MB; beyond it they are ORed each time.
+ */
+const CACHE_FROM = 4;
+const MAX_CACHED_LABEL_SETS = 8192;
+
+const NO_HITS: readonly number[] = Object.freeze([]);
+const EMPTY: readonly never[] = Object.freeze([]);
+const NO_SESSION_CONTROLS: MergedSessionControls = Object.freeze({});
 
 export function evaluate(
   set: CompiledPolicySet,
@@ -167,307 +208,388 @@ export function evaluate(
   satisfied: Iterable<BuiltInControl>,
   now: number,
 ): Evaluation {
-  // The hot path works in per-set scratch buffers (evaluation is synchronous, so they are never shared by two
-  // evaluations at once); allocating five typed arrays per request cost more than evaluating 200 policies.
-  const scratch = scratchFor(set);
-  const ctx = buildContext(set, subject, request, satisfied, scratch);
-  const policies = set.policies;
-  const n = policies.length;
-  const codes = scratch.codes;
-  const applies = scratch.applies;
-  applies.fill(0);
+  // The country first: it may call the set's resolver, and no code but ours may run while the per-set scratch is in
+  // use (evaluation is synchronous, so two evaluations never share it otherwise).
+  const ip = addressOf(request);
+  const country = resolveCountry(set, request, ip);
+  const satisfiedMask = maskOf(satisfied);
+  const state = stateFor(set);
+  const { signals, match } = state;
+  readSignals(set, state, request, ip, country, satisfiedMask, signals);
+  matchConditions(set, subject, request, signals, match);
 
-  const blockedBy: string[] = [];
-  const requirements: GrantRequirement[] = [];
-  const missing = new Set<BuiltInControl>();
-  const noInfo: string[] = [];
+  const { words, active, enforced } = set.bits;
+  const { failed, lacking } = match;
+  const policies = set.policies;
+  // Allocated only when something goes in: most decisions block nothing and lack no signal.
+  let blockedBy: string[] | undefined;
+  let requirements: GrantRequirement[] | undefined;
+  let notEnoughInformation: string[] | undefined;
+  let missing: BuiltInControl[] | undefined;
+  let missingMask = 0;
   let blockedByControl = false;
   let frequency = -1;
   let persistent = 0;
 
-  for (let i = 0; i < n; i++) {
-    const policy = policies[i];
-    if (policy.state === STATE_DISABLED) continue;
-    const verdict = checkAll(policy, ctx, codes, i * N_CONDITIONS);
-    if (verdict === NO_INFO && policy.state === STATE_ENABLED) noInfo.push(policy.source.id);
-    if (verdict !== MATCHED) continue;
-    applies[i] = 1;
-    if (policy.state !== STATE_ENABLED) continue;
-
-    if (policy.block) {
-      blockedBy.push(policy.source.id);
-      blockedByControl = true;
-      continue;
+  for (let w = 0; w < words; w++) {
+    // An enforced policy applies when no condition failed and none lacked a signal; report-only ones change nothing.
+    const reached = active[w] & enforced[w] & ~failed[w];
+    for (let undecided = reached & lacking[w]; undecided !== 0; undecided &= undecided - 1) {
+      notEnoughInformation = append(
+        notEnoughInformation,
+        policies[(w << 5) | (31 - Math.clz32(undecided & -undecided))].source.id,
+      );
     }
-    if (policy.grantMask !== 0) {
-      const ok = grantSatisfied(policy, ctx.satisfiedMask);
-      requirements.push({
-        policyId: policy.source.id,
-        displayName: policy.source.displayName,
-        operator: policy.grantOperator,
-        builtInControls: policy.grantControlList,
-        satisfied: ok,
-      });
-      if (!ok) {
-        const askable = askableControls(policy);
-        if (askable.length === 0) blockedBy.push(policy.source.id);
-        else for (const control of askable) missing.add(control);
+    for (let applying = reached & ~lacking[w]; applying !== 0; applying &= applying - 1) {
+      const policy = policies[(w << 5) | (31 - Math.clz32(applying & -applying))];
+      if (policy.block) {
+        blockedBy = append(blockedBy, policy.source.id);
+        blockedByControl = true;
+        continue;
       }
+      if (policy.grantMask !== 0) {
+        const ok = grantSatisfied(policy, satisfiedMask);
+        requirements = append(requirements, ok ? policy.requirementMet : policy.requirementUnmet);
+        if (!ok) {
+          const askable = policy.askableControls;
+          if (askable.length === 0) blockedBy = append(blockedBy, policy.source.id);
+          for (let k = 0; k < askable.length; k++) {
+            const bit = 1 << CONTROL_BIT[askable[k]];
+            if ((missingMask & bit) !== 0) continue;
+            missingMask |= bit;
+            missing = append(missing, askable[k]);
+          }
+        }
+      }
+      const minutes = policy.signInFrequencyMinutes;
+      if (minutes >= 0 && (frequency < 0 || minutes < frequency)) frequency = minutes;
+      // 'never' (2) is the more restrictive persistent-browser mode and wins over 'always' (1).
+      if (policy.persistentBrowser > persistent) persistent = policy.persistentBrowser;
     }
-    if (policy.signInFrequencyMinutes >= 0) {
-      frequency = frequency < 0 ? policy.signInFrequencyMinutes : Math.min(frequency, policy.signInFrequencyMinutes);
-    }
-    // 'never' (2) is the more restrictive persistent-browser mode and wins over 'always' (1).
-    if (policy.persistentBrowser > persistent) persistent = policy.persistentBrowser;
   }
 
-  const blocked = blockedBy.length > 0;
-  const outcome = blocked ? 'block' : missing.size > 0 ? 'challenge' : 'allow';
-  const sessionControls: MergedSessionControls = {
-    ...(frequency >= 0 ? { signInFrequencyMinutes: frequency } : {}),
-    ...(persistent > 0 ? { persistentBrowser: persistent === 2 ? ('never' as const) : ('always' as const) } : {}),
-  };
-  const decision: Decision = {
-    outcome,
-    blocked,
-    blockedBy,
-    ...(blocked
-      ? { errorCode: blockedByControl ? 53003 : 53000 }
-      : outcome === 'challenge'
-        ? { errorCode: 50076 }
-        : {}),
-    grantRequirements: requirements,
-    missingControls: blocked ? [] : [...missing],
-    sessionControls,
-    notEnoughInformation: noInfo,
-    evaluatedAt: new Date(now).toISOString(),
-  };
+  const blocked = blockedBy !== undefined;
+  const outcome = blocked ? 'block' : missing !== undefined ? 'challenge' : 'allow';
+  const sessionControls = mergedSessionControls(frequency, persistent);
+  const evaluatedAt = isoTime(now);
+  const missingControls = blocked ? EMPTY : (missing ?? EMPTY);
+  const decision: Decision =
+    outcome === 'allow'
+      ? {
+          outcome,
+          blocked,
+          blockedBy: EMPTY,
+          grantRequirements: requirements ?? EMPTY,
+          missingControls,
+          sessionControls,
+          notEnoughInformation: notEnoughInformation ?? EMPTY,
+          evaluatedAt,
+        }
+      : {
+          outcome,
+          blocked,
+          blockedBy: blockedBy ?? EMPTY,
+          errorCode: blocked ? (blockedByControl ? 53003 : 53000) : 50076,
+          grantRequirements: requirements ?? EMPTY,
+          missingControls,
+          sessionControls,
+          notEnoughInformation: notEnoughInformation ?? EMPTY,
+          evaluatedAt,
+        };
+  return new LazyEvaluation(decision, set, subject, request, ip, country, satisfiedMask);
+}
 
-  let details: PolicyEvaluation[] | undefined;
+/** The decision now; every policy's result only when someone reads `policies` (the sign-in log, What If). */
+class LazyEvaluation implements Evaluation {
+  readonly decision: Decision;
+  readonly #set: CompiledPolicySet;
+  readonly #subject: Subject;
+  readonly #request: SignInRequest;
+  // Kept rather than read again: the country resolver need not be called twice, nor `satisfied` iterated twice.
+  readonly #ip: Ip | undefined;
+  readonly #country: string | undefined;
+  readonly #satisfiedMask: number;
+  #policies: readonly PolicyEvaluation[] | undefined;
+
+  constructor(
+    decision: Decision,
+    set: CompiledPolicySet,
+    subject: Subject,
+    request: SignInRequest,
+    ip: Ip | undefined,
+    country: string | undefined,
+    satisfiedMask: number,
+  ) {
+    this.decision = decision;
+    this.#set = set;
+    this.#subject = subject;
+    this.#request = request;
+    this.#ip = ip;
+    this.#country = country;
+    this.#satisfiedMask = satisfiedMask;
+  }
+
+  get policies(): readonly PolicyEvaluation[] {
+    if (!this.#policies) {
+      // The scratch belongs to whichever evaluation ran last: read and match again into buffers of our own.
+      const set = this.#set;
+      const signals = new Signals(set.bits.nowhere);
+      readSignals(set, stateFor(set), this.#request, this.#ip, this.#country, this.#satisfiedMask, signals);
+      this.#policies = describeAll(set, this.#subject, this.#request, signals);
+    }
+    return this.#policies;
+  }
+}
+
+/** Pushes onto a list made on first use, sized to its first item (a first push would reserve room for 17). */
+function append<T>(list: T[] | undefined, item: T): T[] {
+  if (list === undefined) return [item];
+  list.push(item);
+  return list;
+}
+
+function mergedSessionControls(frequency: number, persistent: number): MergedSessionControls {
+  if (persistent === 0) return frequency < 0 ? NO_SESSION_CONTROLS : { signInFrequencyMinutes: frequency };
+  const persistentBrowser = persistent === 2 ? 'never' : 'always';
+  return frequency < 0 ? { persistentBrowser } : { signInFrequencyMinutes: frequency, persistentBrowser };
+}
+
+const stateBySet = new WeakMap<CompiledPolicySet, SetState>();
+// Most processes evaluate against one set at a time: remember it ahead of the WeakMap.
+let lastSet: CompiledPolicySet | undefined;
+let lastState: SetState | undefined;
+
+function stateFor(set: CompiledPolicySet): SetState {
+  if (set === lastSet && lastState) return lastState;
+  let state = stateBySet.get(set);
+  if (!state) {
+    state = { signals: new Signals(set.bits.nowhere), match: newMatch(set.bits.words), listedByLabels: new Map() };
+    stateBySet.set(set, state);
+  }
+  lastSet = set;
+  lastState = state;
+  return state;
+}
+
+/**
+ * The OR of the locations' `locationListed` entries: the compiled entry for one location, a cached one for a large
+ * label set, else `scratch` filled in. Only `scratch` is ever written, and only here.
+ */
+function listedAt(set: CompiledPolicySet, state: SetState, hits: readonly number[], scratch: Int32Array): Int32Array {
+  const b = set.bits;
+  if (hits.length === 0) return b.nowhere;
+  if (hits.length === 1) return b.locationListed[hits[0]];
+  const cached = hits.length >= CACHE_FROM ? state.listedByLabels.get(hits) : undefined;
+  if (cached) return cached;
+  const caching = hits.length >= CACHE_FROM && state.listedByLabels.size < MAX_CACHED_LABEL_SETS;
+  const listed = caching ? new Int32Array(scratch.length) : scratch;
+  if (!caching) listed.fill(0);
+  for (let k = 0; k < hits.length; k++) orInto(listed, b.locationListed[hits[k]]);
+  if (caching) state.listedByLabels.set(hits, listed);
+  return listed;
+}
+
+function newMatch(words: number): Match {
   return {
-    decision,
-    get policies() {
-      // The scratch buffers belong to whichever evaluation ran last: recompute into buffers of our own.
-      if (!details) {
-        const own = buildContext(set, subject, request, satisfied);
-        const ownCodes = new Uint8Array(n * N_CONDITIONS);
-        details = policies.map((policy, i) => {
-          const applied =
-            policy.state !== STATE_DISABLED && checkAll(policy, own, ownCodes, i * N_CONDITIONS) === MATCHED;
-          return describePolicy(policy, own, ownCodes, i, applied);
-        });
-      }
-      return details;
-    },
+    notMatched: new Int32Array(N_CONDITIONS * words),
+    noInfo: new Int32Array(N_CONDITIONS * words),
+    listedUsers: new Int32Array(2 * words),
+    listedApps: new Int32Array(2 * words),
+    listedCountries: new Int32Array(2 * words),
+    failed: new Int32Array(words),
+    lacking: new Int32Array(words),
   };
 }
 
-interface Scratch {
-  readonly codes: Uint8Array;
-  readonly applies: Uint8Array;
-  readonly locationFlags: Uint8Array;
-  readonly userFlags: Uint8Array;
-  readonly appFlags: Uint8Array;
+function addressOf(request: SignInRequest): Ip | undefined {
+  const address = request.ipAddress;
+  if (typeof address !== 'string') return address ?? undefined;
+  const ip = tryParseIp(address);
+  if (!ip) throw new EvaluationInputError(`ipAddress '${address}' is not a valid IP address`);
+  return ip;
 }
 
-const scratchBySet = new WeakMap<CompiledPolicySet, Scratch>();
+function resolveCountry(set: CompiledPolicySet, request: SignInRequest, ip: Ip | undefined): string | undefined {
+  if (request.country !== undefined && request.country !== null) return request.country.toUpperCase();
+  // The geo lookup is skipped when no policy names a country location: no result could depend on it.
+  if (ip && set.countryOf && set.bits.anyNeedsCountry) return set.countryOf(ip) ?? '';
+  return undefined;
+}
 
-function scratchFor(set: CompiledPolicySet): Scratch {
-  let scratch = scratchBySet.get(set);
-  if (!scratch) {
-    const n = set.policies.length;
-    scratch = {
-      codes: new Uint8Array(n * N_CONDITIONS),
-      applies: new Uint8Array(n),
-      locationFlags: new Uint8Array(set.locations.length),
-      userFlags: new Uint8Array(n),
-      appFlags: new Uint8Array(n),
-    };
-    scratchBySet.set(set, scratch);
+function maskOf(satisfied: Iterable<BuiltInControl>): number {
+  let mask = 0;
+  // Arrays by index: a for-of would allocate an iterator and its results on every request.
+  if (Array.isArray(satisfied)) {
+    for (let k = 0; k < satisfied.length; k++) mask |= bitOf(satisfied[k]);
+  } else for (const control of satisfied) mask |= bitOf(control);
+  return mask;
+}
+
+/** The control's bit; 0 for a control Portcullis does not know, which then satisfies nothing. */
+function bitOf(control: BuiltInControl): number {
+  const bit = CONTROL_BIT[control];
+  return typeof bit === 'number' ? 1 << bit : 0;
+}
+
+function readSignals(
+  set: CompiledPolicySet,
+  state: SetState,
+  request: SignInRequest,
+  ip: Ip | undefined,
+  country: string | undefined,
+  satisfiedMask: number,
+  out: Signals,
+): void {
+  // Enum values first: a bad one throws before anything is written.
+  const platform = position(PLATFORM_BIT, request.devicePlatform, 'devicePlatform');
+  const clientApp = position(CLIENT_APP_BIT, request.clientAppType, 'clientAppType');
+  const signInRisk = position(RISK_BIT, request.signInRiskLevel, 'signInRiskLevel');
+  const userRisk = position(RISK_BIT, request.userRiskLevel, 'userRiskLevel');
+  const ipHits = ip ? set.ipIndex.lookup(ip) : NO_HITS;
+  const ipListed = listedAt(set, state, ipHits, out.ipScratch);
+  out.ip = ip;
+  out.country = country;
+  out.ipHits = ipHits;
+  out.ipListed = ipListed;
+  // '' (unknown) is itself the key of the locations that include unknown countries and regions.
+  out.countryHits = country !== undefined && set.hasCountryLocations ? set.countryIndex.get(country) : undefined;
+  out.trusted = ipListed[2 * set.bits.words] === 1;
+  out.satisfiedMask = satisfiedMask;
+  out.platform = platform;
+  out.clientApp = clientApp;
+  out.signInRisk = signInRisk;
+  out.userRisk = userRisk;
+}
+
+/** The bit position of an enum value, -1 when absent; a value outside the enum is an input error, not a match. */
+function position(table: Readonly<Record<string, number>>, value: string | undefined, field: string): number {
+  if (value === undefined || value === null) return -1;
+  const bit = table[value];
+  if (typeof bit !== 'number') {
+    throw new EvaluationInputError(`${field} '${value}' is not one of ${Object.keys(table).join(', ')}`);
   }
-  return scratch;
+  return bit;
 }
 
-function zeroed(scratch: Uint8Array | undefined, length: number): Uint8Array {
-  if (!scratch) return new Uint8Array(length);
-  scratch.fill(0);
-  return scratch;
-}
-
-function buildContext(
+/** Fills `m` with every condition's outcome for every policy. The one place where condition semantics live. */
+function matchConditions(
   set: CompiledPolicySet,
   subject: Subject,
   request: SignInRequest,
-  satisfied: Iterable<BuiltInControl>,
-  scratch?: Scratch,
-): RequestContext {
-  let ip: Ip | undefined;
-  if (typeof request.ipAddress === 'string') {
-    ip = tryParseIp(request.ipAddress);
-    if (!ip) throw new EvaluationInputError(`ipAddress '${request.ipAddress}' is not a valid IP address`);
-  } else ip = request.ipAddress;
+  signals: Signals,
+  m: Match,
+): void {
+  const b = set.bits;
+  const words = b.words;
+  const { notMatched, noInfo, listedUsers, listedApps, listedCountries } = m;
 
-  let country: string | undefined;
-  if (request.country !== undefined && request.country !== null) country = request.country.toUpperCase();
-  else if (ip && set.countryOf) country = set.countryOf(ip) ?? '';
+  listedUsers.fill(0);
+  orInto(listedUsers, b.users.get(subject.userId));
+  const groups = subject.groups;
+  for (let k = 0; k < groups.length; k++) orInto(listedUsers, b.groups.get(groups[k]));
+  const roles = subject.roles;
+  for (let k = 0; k < roles.length; k++) orInto(listedUsers, b.roles.get(lowerCase(roles[k])));
+  const guest = subject.userType === 'guest';
 
-  const locationFlags = zeroed(scratch?.locationFlags, set.locations.length);
-  let trusted = false;
-  if (ip) {
-    for (const index of set.ipIndex.lookup(ip)) {
-      locationFlags[index] = 1;
-      if (set.trustedMask[index] === 1) trusted = true;
-    }
-  }
-  if (country !== undefined && set.hasCountryLocations) {
-    const hits = set.countryIndex.get(country);
-    // '' (unknown) is itself the key of the locations that include unknown countries and regions.
-    if (hits) for (const index of hits) locationFlags[index] = 1;
-  }
+  listedApps.fill(0);
+  const hasApp = request.application !== undefined;
+  const hasAction = !hasApp && request.userAction !== undefined;
+  if (hasApp) orInto(listedApps, b.apps.get(lowerCase(request.application as string)));
+  else if (hasAction) orInto(listedApps, b.userActions.get(lowerCase(request.userAction as string)));
 
-  const n = set.policies.length;
-  const userFlags = zeroed(scratch?.userFlags, n);
-  mark(userFlags, set.includeUsers.get(subject.userId), INCLUDED);
-  mark(userFlags, set.excludeUsers.get(subject.userId), EXCLUDED);
-  for (const group of subject.groups) {
-    mark(userFlags, set.includeGroups.get(group), INCLUDED);
-    mark(userFlags, set.excludeGroups.get(group), EXCLUDED);
+  const { ipListed, countryHits, trusted } = signals;
+  listedCountries.fill(0);
+  if (countryHits) {
+    for (let k = 0; k < countryHits.length; k++) orInto(listedCountries, b.locationListed[countryHits[k]]);
   }
-  for (const role of subject.roles) {
-    const key = role.toLowerCase();
-    mark(userFlags, set.includeRoles.get(key), INCLUDED);
-    mark(userFlags, set.excludeRoles.get(key), EXCLUDED);
-  }
+  const hasIp = signals.ip !== undefined;
+  const hasCountry = signals.country !== undefined;
 
-  const appFlags = zeroed(scratch?.appFlags, n);
-  if (request.application !== undefined) {
-    const key = request.application.toLowerCase();
-    mark(appFlags, set.includeApps.get(key), INCLUDED);
-    mark(appFlags, set.excludeApps.get(key), EXCLUDED);
-  } else if (request.userAction !== undefined) {
-    mark(appFlags, set.includeUserActions.get(request.userAction.toLowerCase()), INCLUDED);
-  }
+  // A request without a value for a condition matches no configured policy's: an all-zero "not matched" set.
+  const none = b.nowhere;
+  const platform = signals.platform < 0 ? none : b.platformNotMatched[signals.platform];
+  const platformUnknown = signals.platform < 0 ? b.platformConfigured : none;
+  const clientApp = signals.clientApp < 0 ? none : b.clientAppNotMatched[signals.clientApp];
+  const clientAppUnknown = signals.clientApp < 0 ? b.clientAppConfigured : none;
+  const signInRisk = signals.signInRisk < 0 ? none : b.signInRiskNotMatched[signals.signInRisk];
+  const signInRiskUnknown = signals.signInRisk < 0 ? b.signInRiskConfigured : none;
+  const userRisk = signals.userRisk < 0 ? none : b.userRiskNotMatched[signals.userRisk];
+  const userRiskUnknown = signals.userRisk < 0 ? b.userRiskConfigured : none;
+  const allUsers = b.allUsers;
+  const guestsIncluded = guest ? b.includeGuests : none;
+  const guestsExcluded = guest ? b.excludeGuests : none;
+  const allApps = b.allApps;
+  const locationConfigured = b.locationConfigured;
+  const needIp = hasIp ? none : b.locationsNeedIp;
+  const needCountry = hasCountry ? none : b.locationsNeedCountry;
+  const anywhere = b.includeAnyLocation;
+  const nowhere = b.excludeAnyLocation;
+  const insideTrusted = trusted ? b.includeAllTrusted : none;
+  const outsideTrusted = trusted ? b.excludeAllTrusted : none;
+  const anyLocation = b.anyLocationNoExclusion;
+  const { failed, lacking } = m;
 
-  let satisfiedMask = 0;
-  for (const control of satisfied) {
-    const bit = CONTROL_BIT[control];
-    if (bit !== undefined) satisfiedMask |= 1 << bit;
+  for (let w = 0; w < words; w++) {
+    // users: an exclusion beats an inclusion.
+    const included = listedUsers[w] | allUsers[w] | guestsIncluded[w];
+    const excluded = listedUsers[words + w] | guestsExcluded[w];
+    const users = excluded | ~included;
+
+    // application, or user action; a request with neither cannot be evaluated.
+    let application = 0;
+    if (hasApp) application = listedApps[words + w] | ~(allApps[w] | listedApps[w]);
+    else if (hasAction) application = ~listedApps[w];
+    const applicationUnknown = hasApp || hasAction ? 0 : -1;
+
+    // location: a policy whose locations need an address (or a country) the request lacks cannot be evaluated,
+    // unless it covers all locations and excludes none.
+    const configured = locationConfigured[w];
+    const unknown = needIp[w] | needCountry[w];
+    const inside = anywhere[w] | insideTrusted[w] | ipListed[w] | listedCountries[w];
+    const outside = nowhere[w] | outsideTrusted[w] | ipListed[words + w] | listedCountries[words + w];
+    const location = configured & ~unknown & (outside | ~inside);
+    const locationUnknown = configured & unknown & ~anyLocation[w];
+
+    // In CONDITIONS order, for the explanations; the decision reads only `failed` and `lacking`.
+    notMatched[w] = users;
+    noInfo[w] = 0;
+    notMatched[words + w] = application;
+    noInfo[words + w] = applicationUnknown;
+    notMatched[2 * words + w] = platform[w];
+    noInfo[2 * words + w] = platformUnknown[w];
+    notMatched[3 * words + w] = clientApp[w];
+    noInfo[3 * words + w] = clientAppUnknown[w];
+    notMatched[4 * words + w] = location;
+    noInfo[4 * words + w] = locationUnknown;
+    notMatched[5 * words + w] = signInRisk[w];
+    noInfo[5 * words + w] = signInRiskUnknown[w];
+    notMatched[6 * words + w] = userRisk[w];
+    noInfo[6 * words + w] = userRiskUnknown[w];
+    failed[w] = users | application | platform[w] | clientApp[w] | location | signInRisk[w] | userRisk[w];
+    lacking[w] =
+      applicationUnknown |
+      platformUnknown[w] |
+      clientAppUnknown[w] |
+      locationUnknown |
+      signInRiskUnknown[w] |
+      userRiskUnknown[w];
   }
-  const { devicePlatform, clientAppType, signInRiskLevel, userRiskLevel } = request;
-  let clientAppBit = 0;
-  if (clientAppType === 'all') clientAppBit = -1;
-  else if (clientAppType === 'exchangeActiveSync' || clientAppType === 'easSupported') {
-    // Exchange ActiveSync clients are covered by both the exchangeActiveSync and the easSupported values.
-    clientAppBit = (1 << CLIENT_APP_BIT.exchangeActiveSync) | (1 << CLIENT_APP_BIT.easSupported);
-  } else if (clientAppType !== undefined) clientAppBit = 1 << CLIENT_APP_BIT[clientAppType];
-  return {
-    set,
-    subject,
-    request,
-    ip,
-    country,
-    locationFlags,
-    trusted,
-    userFlags,
-    appFlags,
-    satisfiedMask,
-    platformBit: devicePlatform === undefined ? 0 : 1 << PLATFORM_BIT[devicePlatform],
-    clientAppBit,
-    signInRiskBit: signInRiskLevel === undefined ? 0 : 1 << RISK_BIT[signInRiskLevel],
-    userRiskBit: userRiskLevel === undefined ? 0 : 1 << RISK_BIT[userRiskLevel],
-  };
 }
 
-function mark(flags: Uint8Array, policies: Int32Array | undefined, bit: number): void {
-  if (!policies) return;
-  for (let i = 0; i < policies.length; i++) flags[policies[i]] |= bit;
-}
-
-/** Runs every condition of one policy, writes each outcome, and returns MATCHED, NOT_MATCHED or NO_INFO. */
-function checkAll(policy: CompiledPolicy, ctx: RequestContext, codes: Uint8Array, at: number): number {
-  codes[at] = checkUsers(policy, ctx);
-  codes[at + 1] = checkApplication(policy, ctx);
-  codes[at + 2] = checkPlatform(policy, ctx);
-  codes[at + 3] = checkClientApps(policy, ctx);
-  codes[at + 4] = checkLocation(policy, ctx);
-  codes[at + 5] = checkRisk(policy.signInRiskMask, ctx.signInRiskBit);
-  codes[at + 6] = checkRisk(policy.userRiskMask, ctx.userRiskBit);
-  let verdict = MATCHED;
-  for (let k = 0; k < N_CONDITIONS; k++) {
-    const code = codes[at + k];
-    if (code === NOT_MATCHED) return NOT_MATCHED;
-    if (code === NO_INFO) verdict = NO_INFO;
+/** `text.toLowerCase()`, without allocating a copy when it is lower-case ASCII already (app ids nearly always are). */
+function lowerCase(text: string): string {
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 0x80 || (c >= 0x41 && c <= 0x5a)) return text.toLowerCase();
   }
-  return verdict;
+  return text;
 }
 
-function checkUsers(policy: CompiledPolicy, ctx: RequestContext): number {
-  const flags = ctx.userFlags[policy.index];
-  const guest = ctx.subject.userType === 'guest';
-  if (flags & EXCLUDED || (policy.excludeGuests && guest)) return NOT_MATCHED;
-  if (policy.includeAllUsers || flags & INCLUDED || (policy.includeGuests && guest)) return MATCHED;
-  return NOT_MATCHED;
-}
-
-function checkApplication(policy: CompiledPolicy, ctx: RequestContext): number {
-  const { application, userAction } = ctx.request;
-  const flags = ctx.appFlags[policy.index];
-  if (application !== undefined) {
-    if (flags & EXCLUDED) return NOT_MATCHED;
-    return policy.includeAllApps || flags & INCLUDED ? MATCHED : NOT_MATCHED;
-  }
-  if (userAction !== undefined) return flags & INCLUDED ? MATCHED : NOT_MATCHED;
-  return NO_INFO;
-}
-
-function checkPlatform(policy: CompiledPolicy, ctx: RequestContext): number {
-  if (!policy.platformsConfigured) return NOT_CONFIGURED;
-  const bit = ctx.platformBit;
-  if (bit === 0) return NO_INFO;
-  return policy.includePlatformMask & bit && !(policy.excludePlatformMask & bit) ? MATCHED : NOT_MATCHED;
-}
-
-function checkClientApps(policy: CompiledPolicy, ctx: RequestContext): number {
-  if (policy.clientAppMask === 0) return NOT_CONFIGURED;
-  const bit = ctx.clientAppBit;
-  if (bit === 0) return NO_INFO;
-  return policy.clientAppMask & bit ? MATCHED : NOT_MATCHED;
-}
-
-function checkLocation(policy: CompiledPolicy, ctx: RequestContext): number {
-  if (!policy.locationsConfigured) return NOT_CONFIGURED;
-  if ((policy.locationsNeedIp && !ctx.ip) || (policy.locationsNeedCountry && ctx.country === undefined)) {
-    // "All locations" with no exclusions matches whatever the address.
-    if (policy.includeAnyLocation && policy.excludeLocations.length === 0 && !policy.excludeAllTrusted) return MATCHED;
-    return NO_INFO;
-  }
-  const flags = ctx.locationFlags;
-  if (
-    policy.excludeAnyLocation ||
-    (policy.excludeAllTrusted && ctx.trusted) ||
-    anyFlag(flags, policy.excludeLocations)
-  ) {
-    return NOT_MATCHED;
-  }
-  if (
-    policy.includeAnyLocation ||
-    (policy.includeAllTrusted && ctx.trusted) ||
-    anyFlag(flags, policy.includeLocations)
-  ) {
-    return MATCHED;
-  }
-  return NOT_MATCHED;
-}
-
-function anyFlag(flags: Uint8Array, indexes: Int32Array): boolean {
-  for (let i = 0; i < indexes.length; i++) if (flags[indexes[i]] === 1) return true;
-  return false;
-}
-
-function checkRisk(mask: number, bit: number): number {
-  if (mask === 0) return NOT_CONFIGURED;
-  if (bit === 0) return NO_INFO;
-  return mask & bit ? MATCHED : NOT_MATCHED;
+/** ORs `source` into `target`, word by word, as far as the shorter of the two goes. */
+function orInto(target: Int32Array, source: Int32Array | undefined): void {
+  if (!source) return;
+  const n = Math.min(target.length, source.length);
+  for (let k = 0; k < n; k++) target[k] |= source[k];
 }
 
 function grantSatisfied(policy: CompiledPolicy, satisfiedMask: number): boolean {
@@ -476,43 +598,79 @@ function grantSatisfied(policy: CompiledPolicy, satisfiedMask: number): boolean 
     : (policy.grantMask & satisfiedMask) !== 0;
 }
 
-/** The controls a user could still provide to satisfy the policy; empty when it can never be satisfied here. */
-function askableControls(policy: CompiledPolicy): readonly BuiltInControl[] {
-  const askable = policy.grantMask & SATISFIABLE_MASK;
-  if (askable === 0 || (policy.grantOperator === 'AND' && askable !== policy.grantMask)) return NONE;
-  return askable === policy.grantMask ? policy.grantControlList : controlsOfMask(askable);
+/** Everything the per-policy explanations read about one request. */
+interface DetailContext {
+  readonly set: CompiledPolicySet;
+  readonly subject: Subject;
+  readonly request: SignInRequest;
+  readonly signals: Signals;
+  readonly match: Match;
+  /** Per location index: 1 when the request is in it. */
+  readonly locationFlags: Uint8Array;
 }
 
-const NONE: readonly BuiltInControl[] = Object.freeze([]);
+function describeAll(
+  set: CompiledPolicySet,
+  subject: Subject,
+  request: SignInRequest,
+  signals: Readonly<Signals>,
+): PolicyEvaluation[] {
+  const match = newMatch(set.bits.words);
+  matchConditions(set, subject, request, signals, match);
+  const locationFlags = new Uint8Array(set.locations.length);
+  for (const index of signals.ipHits) locationFlags[index] = 1;
+  for (const index of signals.countryHits ?? EMPTY) locationFlags[index] = 1;
+  const ctx: DetailContext = { set, subject, request, signals, match, locationFlags };
+  return set.policies.map((policy) => describePolicy(policy, ctx));
+}
 
-function resultOf(policy: CompiledPolicy, ctx: RequestContext, applies: boolean): AppliedPolicyResult {
+function codeOf(policy: CompiledPolicy, k: number, match: Match, words: number): number {
+  if (hasBit(match.notMatched, policy.index, k * words)) return NOT_MATCHED;
+  if (hasBit(match.noInfo, policy.index, k * words)) return NO_INFO;
+  return configured(policy, CONDITIONS[k]) ? MATCHED : NOT_CONFIGURED;
+}
+
+function configured(policy: CompiledPolicy, condition: ConditionName): boolean {
+  switch (condition) {
+    case 'users':
+    case 'application':
+      return true;
+    case 'devicePlatform':
+      return policy.platformsConfigured;
+    case 'clientApps':
+      return policy.clientAppMask !== 0;
+    case 'location':
+      return policy.locationsConfigured;
+    case 'signInRisk':
+      return policy.signInRiskMask !== 0;
+    case 'userRisk':
+      return policy.userRiskMask !== 0;
+  }
+}
+
+function resultOf(policy: CompiledPolicy, satisfiedMask: number, applies: boolean): AppliedPolicyResult {
   if (policy.state === STATE_DISABLED) return 'notEnabled';
   const reportOnly = policy.state !== STATE_ENABLED;
   if (!applies) return reportOnly ? 'reportOnlyNotApplied' : 'notApplied';
   if (policy.block) return reportOnly ? 'reportOnlyFailure' : 'failure';
-  if (policy.grantMask === 0 || grantSatisfied(policy, ctx.satisfiedMask)) {
+  if (policy.grantMask === 0 || grantSatisfied(policy, satisfiedMask)) {
     return reportOnly ? 'reportOnlySuccess' : 'success';
   }
   if (!reportOnly) return 'failure';
   // Report-only: it would have interrupted the sign-in to ask for a control the user can give.
-  return askableControls(policy).length > 0 ? 'reportOnlyInterrupted' : 'reportOnlyFailure';
+  return policy.askableControls.length > 0 ? 'reportOnlyInterrupted' : 'reportOnlyFailure';
 }
 
-function describePolicy(
-  policy: CompiledPolicy,
-  ctx: RequestContext,
-  codes: Uint8Array,
-  index: number,
-  applies: boolean,
-): PolicyEvaluation {
+function describePolicy(policy: CompiledPolicy, ctx: DetailContext): PolicyEvaluation {
   const source = policy.source;
   const disabled = policy.state === STATE_DISABLED;
-  // Disabled policies were skipped on the fast path; evaluate them now so What If can still explain them.
-  if (disabled) checkAll(policy, ctx, codes, index * N_CONDITIONS);
+  const words = ctx.set.bits.words;
+  // Disabled policies are matched too, so that What If can still explain them.
   const conditions: ConditionResult[] = CONDITIONS.map((condition, k) => {
-    const code = codes[index * N_CONDITIONS + k];
+    const code = codeOf(policy, k, ctx.match, words);
     return { condition, outcome: OUTCOMES[code], reason: explain(condition, code, policy, ctx) };
   });
+  const applies = !disabled && conditions.every((c) => c.outcome === 'matched' || c.outcome === 'notConfigured');
   let analysisReasons: WhatIfAnalysisReason[];
   if (disabled) analysisReasons = ['policyNotEnabled'];
   else if (applies) analysisReasons = ['notSet'];
@@ -534,7 +692,7 @@ function describePolicy(
     displayName: source.displayName,
     state: source.state,
     applies,
-    result: resultOf(policy, ctx, applies),
+    result: resultOf(policy, ctx.signals.satisfiedMask, applies),
     analysisReasons,
     conditions,
     enforcedGrantControls: applies ? (source.grantControls?.builtInControls ?? []) : [],
@@ -542,22 +700,31 @@ function describePolicy(
   };
 }
 
-function reasonOf(condition: ConditionName, ctx: RequestContext): WhatIfAnalysisReason {
+function reasonOf(condition: ConditionName, ctx: DetailContext): WhatIfAnalysisReason {
   if (condition === 'application' && ctx.request.userAction !== undefined) return 'userActions';
   return condition;
 }
 
-function explain(condition: ConditionName, code: number, policy: CompiledPolicy, ctx: RequestContext): string {
+/** Whether the policy is in the first (included) or second (excluded) half of a listed-by bitset. */
+function listed(bits: Int32Array, words: number, policy: CompiledPolicy, half: 0 | 1): boolean {
+  return hasBit(bits, policy.index, half * words);
+}
+
+function explain(condition: ConditionName, code: number, policy: CompiledPolicy, ctx: DetailContext): string {
   if (code === NOT_CONFIGURED) return 'not configured';
   const req = ctx.request;
+  const words = ctx.set.bits.words;
   switch (condition) {
     case 'users': {
-      const flags = ctx.userFlags[policy.index];
       const guest = ctx.subject.userType === 'guest';
-      if (flags & EXCLUDED) return 'excluded: the user, one of their groups or one of their roles is excluded';
+      if (listed(ctx.match.listedUsers, words, policy, 1)) {
+        return 'excluded: the user, one of their groups or one of their roles is excluded';
+      }
       if (policy.excludeGuests && guest) return 'excluded: guests or external users are excluded';
       if (policy.includeAllUsers) return 'included: all users';
-      if (flags & INCLUDED) return 'included: the user, one of their groups or one of their roles is included';
+      if (listed(ctx.match.listedUsers, words, policy, 0)) {
+        return 'included: the user, one of their groups or one of their roles is included';
+      }
       if (policy.includeGuests && guest) return 'included: guests or external users';
       return 'not included: neither the user nor their groups or roles are included';
     }
@@ -568,7 +735,7 @@ function explain(condition: ConditionName, code: number, policy: CompiledPolicy,
           ? `includes user action ${req.userAction}`
           : `does not include user action ${req.userAction}`;
       }
-      if (ctx.appFlags[policy.index] & EXCLUDED) return `application ${req.application} is excluded`;
+      if (listed(ctx.match.listedApps, words, policy, 1)) return `application ${req.application} is excluded`;
       if (code === MATCHED) return policy.includeAllApps ? 'included: all applications' : `includes ${req.application}`;
       return `application ${req.application} is not included`;
     case 'devicePlatform':
@@ -588,22 +755,23 @@ function explain(condition: ConditionName, code: number, policy: CompiledPolicy,
   }
 }
 
-function explainLocation(code: number, policy: CompiledPolicy, ctx: RequestContext): string {
+function explainLocation(code: number, policy: CompiledPolicy, ctx: DetailContext): string {
   if (code === NO_INFO) return 'no IP address or country in the request';
   const names = (indexes: Int32Array) =>
     [...indexes]
       .filter((i) => ctx.locationFlags[i] === 1)
       .map((i) => `'${ctx.set.locations[i].displayName}'`)
       .join(', ');
-  const where = ctx.ip ? 'the address' : 'the country';
+  const { ip, trusted } = ctx.signals;
+  const where = ip ? 'the address' : 'the country';
   if (code === NOT_MATCHED) {
     if (policy.excludeAnyLocation) return 'excluded: all locations are excluded';
-    if (policy.excludeAllTrusted && ctx.trusted) return `excluded: ${where} is in a trusted location`;
+    if (policy.excludeAllTrusted && trusted) return `excluded: ${where} is in a trusted location`;
     const excluded = names(policy.excludeLocations);
     if (excluded) return `excluded: ${where} is in ${excluded}`;
     return `not included: ${where} is in none of the included locations`;
   }
   if (policy.includeAnyLocation) return 'included: any location';
-  if (policy.includeAllTrusted && ctx.trusted) return `included: ${where} is in a trusted location`;
+  if (policy.includeAllTrusted && trusted) return `included: ${where} is in a trusted location`;
   return `included: ${where} is in ${names(policy.includeLocations)}`;
 }
