@@ -9,6 +9,8 @@ export const SETTING_KEYS = {
   mfaTrustedIps: 'mfaTrustedIps',
   /** The keyring-sealed key for lockout's badPasswordTag (see auth/store/bad-password-key.ts). */
   badPasswordKey: 'badPasswordKey',
+  /** Maximum session length, warning before expiry, inactivity timeout (see session/settings.ts). */
+  sessionSettings: 'sessionSettings',
 } as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[keyof typeof SETTING_KEYS];
