@@ -14,7 +14,7 @@ import { newToken } from './tokens.ts';
 const NOW = Date.UTC(2026, 2, 2, 9, 0, 0);
 const secure = cookieScopeFor('https://login.contoso.example');
 
-test('over https: __Host- cookies; the session cookie is Lax, the binding cookie Strict', () => {
+test('over https: __Host- cookies; both cookies are Lax (the binding cookie must reach cross-site sign-in redirects)', () => {
   const sessionId = newToken();
   const bindingSecret = newToken();
   const [session, binding] = sessionCookies(
@@ -28,7 +28,7 @@ test('over https: __Host- cookies; the session cookie is Lax, the binding cookie
   );
   assert.equal(
     serializeCookie(binding),
-    `__Host-portcullis-binding=${bindingSecret}; Path=/; Secure; HttpOnly; SameSite=Strict`,
+    `__Host-portcullis-binding=${bindingSecret}; Path=/; Secure; HttpOnly; SameSite=Lax`,
   );
 });
 
@@ -50,7 +50,7 @@ test('persistent cookies last until the absolute end (rounded up to the second);
 test('sign-out clears both cookies with the same names and attributes', () => {
   assert.deepEqual(clearedSessionCookies(secure).map(serializeCookie), [
     '__Host-portcullis-session=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax',
-    '__Host-portcullis-binding=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict',
+    '__Host-portcullis-binding=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax',
   ]);
 });
 

@@ -1,9 +1,11 @@
 // The two cookies of a browser session and how they are written and read:
 // - the session cookie `__Host-portcullis-session` (HttpOnly, Secure, Path=/, SameSite=Lax): the session id, sent on
 //   top-level navigations from other sites too, so OIDC redirects from apps arrive with it;
-// - the binding cookie `__Host-portcullis-binding` (HttpOnly, Secure, Path=/, SameSite=Strict): the binding secret,
+// - the binding cookie `__Host-portcullis-binding` (HttpOnly, Secure, Path=/, SameSite=Lax): the binding secret,
 //   whose hash the session stores. A copied session id alone is refused (docs/sessions.md: what binding does and
-//   does not stop).
+//   does not stop). Lax, not Strict: an app on another site sends the browser to the authorization endpoint by a
+//   top-level navigation, where a Strict cookie is withheld, and single sign-on would then always fail the binding.
+//   Binding is against a copied cookie, not against cross-site requests (the forms carry CSRF tokens).
 // `__Host-` makes the browser refuse them unless Secure, host-only (no Domain) and Path=/, so a sibling subdomain
 // cannot set or overwrite them.
 //
@@ -34,7 +36,7 @@ export interface CookieDefinition {
   readonly value: string;
   readonly httpOnly: true;
   readonly secure: boolean;
-  readonly sameSite: 'Lax' | 'Strict';
+  readonly sameSite: 'Lax';
   readonly path: '/';
   /** Seconds; absent for a cookie that ends with the browser session. 0 deletes the cookie. */
   readonly maxAge?: number;
@@ -82,7 +84,7 @@ export function sessionCookies(
   const common = { httpOnly: true, secure: scope.secure, path: '/', ...maxAge } as const;
   return [
     { name: names.session, value: issued.sessionId, sameSite: 'Lax', ...common },
-    { name: names.binding, value: issued.bindingSecret, sameSite: 'Strict', ...common },
+    { name: names.binding, value: issued.bindingSecret, sameSite: 'Lax', ...common },
   ];
 }
 
@@ -92,7 +94,7 @@ export function clearedSessionCookies(scope: CookieScope): [CookieDefinition, Co
   const common = { value: '', httpOnly: true, secure: scope.secure, path: '/', maxAge: 0 } as const;
   return [
     { name: names.session, sameSite: 'Lax', ...common },
-    { name: names.binding, sameSite: 'Strict', ...common },
+    { name: names.binding, sameSite: 'Lax', ...common },
   ];
 }
 
