@@ -2,8 +2,14 @@
 // Run: `npm run bench` (node --expose-gc bench/run.ts).
 import { benchDecision, formatDecision } from './decision.bench.ts';
 import { benchPrefixSet, formatRows } from './prefix-set.bench.ts';
+import { benchSession, formatSession } from './session.bench.ts';
+import { benchToken, formatToken } from './token.bench.ts';
 
 console.log('## Prefix set: address → matching named locations\n');
 console.log(formatRows(benchPrefixSet()));
 console.log('\n## Full Conditional Access decision at Entra’s maximum\n');
 console.log(formatDecision(benchDecision()));
+console.log('\n## Token endpoint and password sign-in\n');
+console.log(formatToken(await benchToken()));
+console.log('\n## Session check from cache (forward auth)\n');
+console.log(formatSession(await benchSession()));

@@ -61,6 +61,23 @@ for (const db of storesUnderTest()) {
         },
       },
       {
+        name: 'an upsert over a consumed, expiring row replaces all of it; fabrikam’s row under the same id stays',
+        async run() {
+          const Other = payloadAdapter(store.forTenant(fabrikam), noClients);
+          await new Other('RefreshToken').upsert('rt-2', { accountId: 'mallory', grantId: 'g-f' }, 3600);
+          await refresh.upsert('rt-2', { accountId: 'alice', grantId: 'g-old' }, 10);
+          await refresh.consume('rt-2');
+          await refresh.upsert('rt-2', { accountId: 'alice', grantId: 'g-new' }, 3600);
+          clock.advance(11_000);
+          const row = await refresh.find('rt-2');
+          assert.equal(row?.grantId, 'g-new');
+          assert.equal(row?.consumed, undefined, 'no longer consumed');
+          await refresh.revokeByGrantId('g-old');
+          assert.ok(await refresh.find('rt-2'), 'the grant id column follows the new payload');
+          assert.equal((await new Other('RefreshToken').find('rt-2'))?.accountId, 'mallory');
+        },
+      },
+      {
         name: 'revokeByGrantId removes every token of the grant, whatever its model, and nothing else',
         async run() {
           await tokens.upsert('at-2', { grantId: 'g-1' }, 3600);

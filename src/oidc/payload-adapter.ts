@@ -46,11 +46,12 @@ export function payloadAdapter(scope: TenantScope, clients: ClientLookup): new (
         expires_at: Number.isFinite(expiresIn) && expiresIn > 0 ? now + expiresIn * 1000 : null,
         consumed_at: null,
       };
-      await scope.transaction(async (tx) => {
-        // Delete-then-insert is an upsert that reads the same on SQLite and PostgreSQL.
-        await tx.deleteFrom('oidc_payloads').where('model', '=', this.model).where('id', '=', id).execute();
-        await tx.insertInto('oidc_payloads', { model: this.model, id, ...row }).execute();
-      });
+      // One statement (SQLite ≥ 3.24 and PostgreSQL share `ON CONFLICT … DO UPDATE`), not a transaction around a
+      // delete and an insert: every token, code and session write goes through here (bench/token.bench.ts).
+      await scope
+        .insertInto('oidc_payloads', { model: this.model, id, ...row })
+        .onConflict((conflict) => conflict.columns(['tenant_id', 'model', 'id']).doUpdateSet(row))
+        .execute();
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {

@@ -17,7 +17,7 @@ import type { SignInServices } from '../signin/ports.ts';
 import type { TenantScope } from '../store/tenant-scope.ts';
 import { directoryClients } from './clients.ts';
 import { payloadAdapter } from './payload-adapter.ts';
-import { type GrantSignInContext, reevaluateAtRefresh } from './refresh-check.ts';
+import { type GrantSignInContext, reevaluateAtRefresh, rememberAccountUser } from './refresh-check.ts';
 import { httpContextOf } from './request-context.ts';
 import { loadSigningKeys } from './signing-keys.ts';
 
@@ -270,7 +270,7 @@ ${trusted(form)}
 async function findAccount(directory: Directory, tenantId: string, sub: string): Promise<Account | undefined> {
   const user = await directory.users.get(sub);
   if (!user?.accountEnabled) return undefined;
-  return {
+  const account: Account = {
     accountId: user.id,
     async claims(_use, scope) {
       const scopes = new Set(scope.split(' '));
@@ -286,6 +286,8 @@ async function findAccount(directory: Directory, tenantId: string, sub: string):
       };
     },
   };
+  rememberAccountUser(account, user);
+  return account;
 }
 
 async function loadOrCreateGrant(ctx: KoaContextWithOIDC) {

@@ -4,6 +4,7 @@
 // there, logs a non-interactive sign-in, and either allows (rotating the token) or throws invalid_grant.
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Directory } from '../directory/directory.ts';
+import type { User } from '../directory/users.ts';
 import { ERROR_CODES } from '../errors.ts';
 import type { BuiltInControl, ClientAppType } from '../policy/types.ts';
 import { checkAccess } from '../signin/access.ts';
@@ -24,20 +25,34 @@ export interface RefreshCheckDeps {
   readonly grantContext: (grantId: string) => Promise<GrantSignInContext | undefined>;
 }
 
+/** The directory user each oidc-provider Account was built from (see findAccount in provider.ts). */
+const accountUsers = new WeakMap<object, User>();
+
+/**
+ * Remembers the user behind an Account. oidc-provider looks the account up (validateAccount) just before it asks
+ * `rotateRefreshToken`, in the same request: the check reads the user from there instead of the store a second time.
+ */
+export function rememberAccountUser(account: object, user: User): void {
+  accountUsers.set(account, user);
+}
+
 export async function reevaluateAtRefresh(deps: RefreshCheckDeps, ctx: KoaContextWithOIDC): Promise<true> {
   const { RefreshToken: token, Client: client } = ctx.oidc.entities;
   if (!token || !client) throw new errors.InvalidGrant('refresh token could not be checked');
   const http = httpContextOf(ctx.req);
   const now = deps.services.clock.now();
   const userId = token.accountId;
+  const account = ctx.oidc.account;
+  const found = account?.accountId === userId ? accountUsers.get(account) : undefined;
   const [user, subject, set, recorded] = await Promise.all([
-    deps.directory.users.get(userId),
+    found ?? deps.directory.users.get(userId),
     deps.directory.subjectFor(userId),
     deps.services.policies(deps.tenantId),
     token.grantId ? deps.grantContext(token.grantId) : undefined,
   ]);
-  const app = await deps.directory.applications.getByAppId(client.clientId);
-  if (!user || !subject || !app) throw new errors.InvalidGrant('the user or application no longer exists');
+  // The client was read from the directory (payload-adapter's Client lookup) earlier in this request.
+  const app = { appId: client.clientId, displayName: client.clientName ?? client.clientId };
+  if (!user || !subject) throw new errors.InvalidGrant('the user or application no longer exists');
   // The device is the one that signed in (the refresh comes from the app's server, whose User-Agent says nothing
   // about the user's device); the address is the caller's, now.
   const context = {
