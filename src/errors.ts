@@ -20,6 +20,11 @@ export const ERROR_CODES = {
     safe: true,
     message: 'The user account is disabled.',
   },
+  50173: {
+    status: 400,
+    safe: true,
+    message: 'The sign-in session has ended (signed out, revoked, or past its time limit). Sign in again.',
+  },
   50076: {
     status: 401,
     safe: true,

@@ -17,6 +17,8 @@ import { deleteExpiredPayloads } from './oidc/payload-adapter.ts';
 import { oidcPlugin } from './oidc/plugin.ts';
 import type { TenantProviders } from './oidc/tenant-providers.ts';
 import { buildServer } from './server.ts';
+import { SessionCache } from './session/cache.ts';
+import { Sessions } from './session/sessions.ts';
 import type { SignInLogSink, SignInServices } from './signin/ports.ts';
 import { CompiledPolicyCache } from './store/repositories/compiled-policy-cache.ts';
 import { openStore, type Store, type StoreOptions } from './store/store.ts';
@@ -119,6 +121,7 @@ export function createPortcullis(options: StartOptions): Portcullis {
     config.geo.countryDatabase === undefined ? {} : { path: config.geo.countryDatabase },
   );
   const policies = new CompiledPolicyCache({ store, countries, clock });
+  const sessionCache = new SessionCache();
   const services: SignInServices = {
     store,
     keyring,
@@ -127,6 +130,7 @@ export function createPortcullis(options: StartOptions): Portcullis {
     credentials: (scope) => storeCredentialPorts(scope, keyring),
     signInLog: options.signInLog?.(store) ?? new StoreSignInLog(store),
     lockoutPolicy: config.lockout,
+    sessions: (tenantId) => new Sessions(store.forTenant(tenantId), { cache: sessionCache, logger }),
   };
   let providers: TenantProviders | undefined;
   const app = buildServer({

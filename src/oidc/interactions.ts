@@ -15,6 +15,17 @@ import type { InteractionResults } from 'oidc-provider';
 import { generateTotpSecret, totpQrSvg, totpUri } from '../auth/totp.ts';
 import { type RelyingParty, userHandleFor } from '../auth/webauthn.ts';
 import { ERROR_CODES } from '../errors.ts';
+import type { MergedSessionControls } from '../policy/evaluate.ts';
+import { persistentBrowser, reauthenticationRequired } from '../session/controls.ts';
+import {
+  type CookieScope,
+  cookieScopeFor,
+  readSessionCookies,
+  serializeCookie,
+  sessionCookies,
+} from '../session/cookies.ts';
+import type { SessionRecord } from '../session/repository.ts';
+import type { Sessions } from '../session/sessions.ts';
 import { browserOf, devicePlatformOf } from '../signin/device-platform.ts';
 import { CONTENT_SECURITY_POLICY } from '../signin/html.ts';
 import {
@@ -50,6 +61,7 @@ import {
   verifyTotpStep,
 } from '../signin/second-factor.ts';
 import { CONDITIONAL_ACCESS_CHECK, type TenantProvider } from './provider.ts';
+import type { GrantSignInContext } from './refresh-check.ts';
 import type { TenantProviders } from './tenant-providers.ts';
 
 /** What the pipeline keeps between pages (server-side, under the interaction uid, expiring with it). */
@@ -70,8 +82,16 @@ type SignInState =
   | { readonly stage: 'done'; readonly userId: string; readonly amr: readonly string[] };
 
 interface Step {
-  /** The browser's existing session, when single sign-on is possible (only Conditional Access is pending). */
-  readonly session?: { readonly userId: string; readonly amr: readonly string[]; readonly loginTs?: number };
+  /**
+   * The browser's existing session, when single sign-on is possible: oidc-provider's session asks only for Conditional
+   * Access, and the Portcullis session (session/) is live, bound to this browser and of the same user.
+   */
+  readonly session?: {
+    readonly userId: string;
+    readonly amr: readonly string[];
+    readonly loginTs?: number;
+    readonly record: SessionRecord;
+  };
   readonly tp: TenantProvider;
   readonly uid: string;
   readonly form: FormContext;
@@ -126,7 +146,7 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
     }
     const userAgent = String(request.headers['user-agent'] ?? '').slice(0, 512);
     return {
-      session: await ssoSession(tp, details),
+      session: await ssoSession(tp, details, services.sessions(tp.tenantId), request.headers.cookie, cookieScope(tp)),
       tp,
       uid,
       prompt: details.prompt.name,
@@ -194,19 +214,56 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
         return reply.redirect(step.form.action, 303);
       }
       case 'allowed':
-        return finish(step, request, reply, outcome.userId, outcome.amr);
+        return finish(step, request, reply, outcome.userId, outcome.amr, outcome.sessionControls);
     }
   }
 
-  async function finish(step: Step, request: Req, reply: FastifyReply, userId: string, amr: readonly string[]) {
+  /**
+   * Ends the interaction with a login. Single sign-on continues the browser's session (a user request: activity;
+   * an MFA step-up is recorded in it); a new sign-in starts a session and sets its two cookies.
+   */
+  async function finish(
+    step: Step,
+    request: Req,
+    reply: FastifyReply,
+    userId: string,
+    amr: readonly string[],
+    controls: MergedSessionControls = {},
+  ) {
     await step.tp.signInStates.delete(step.uid);
+    const sessions = services.sessions(step.tp.tenantId);
+    const continued = step.session?.userId === userId ? step.session : undefined;
+    let handle: string;
+    if (continued) {
+      handle = continued.record.handle;
+      await sessions.touch(continued.record);
+      if (amr.includes('mfa') && !continued.record.amr.includes('mfa')) await sessions.recordMfa(continued.record, amr);
+    } else {
+      const persistent = persistentBrowser(controls.persistentBrowser);
+      const created = await sessions.create(userId, { amr, persistent });
+      handle = created.session.handle;
+      const issued = { ...created, persistent, expiresAt: created.times.expiresAt };
+      reply.header(
+        'set-cookie',
+        sessionCookies(cookieScope(step.tp), issued, clock.now()).map((cookie) => serializeCookie(cookie)),
+      );
+    }
     // Single sign-on keeps the session's original authentication time (auth_time); a new sign-in starts a new one.
-    const ts = step.session?.userId === userId ? step.session.loginTs : undefined;
+    const ts = continued?.loginTs;
+    const signIn: GrantSignInContext = {
+      devicePlatform: step.request.access.devicePlatform,
+      clientAppType: step.request.access.clientAppType,
+      sessionHandle: handle,
+    };
     const result: InteractionResults = {
-      login: { accountId: userId, amr: [...new Set(amr)], ...(ts ? { ts } : {}) },
+      login: {
+        accountId: userId,
+        amr: [...new Set([...amr, ...(continued?.record.amr ?? [])])],
+        ...(ts ? { ts } : {}),
+      },
       conditionalAccess: true,
-      // Kept with the grant, so refresh-time checks see the device and client app of this sign-in.
-      signIn: { devicePlatform: step.request.access.devicePlatform, clientAppType: step.request.access.clientAppType },
+      // Kept with the grant, so refresh-time checks see the device, the client app and the session of this sign-in.
+      signIn,
     };
     const url = await step.tp.provider.interactionResult(request.raw, reply.raw, result, {
       mergeWithLastSubmission: false,
@@ -237,6 +294,11 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
     if (!state && step.session) {
       // Signed in already: no password, but this application's policies still apply.
       const outcome = await sessionSignIn(await pipelineDeps(step), step.request, step.session);
+      const frequency = outcome.kind === 'allowed' ? outcome.sessionControls.signInFrequencyMinutes : undefined;
+      if (frequency !== undefined && reauthenticationRequired(step.session.record, frequency, clock.now())) {
+        // A policy's sign-in frequency has passed since this session signed in: credentials again.
+        return reply.type(HTML).send(passwordPage(step.form, {}));
+      }
       return respond(step, request, reply, outcome, (error) => passwordPage(step.form, { error }));
     }
     const body =
@@ -415,12 +477,25 @@ type SecondFactorInput = {
 async function ssoSession(
   tp: TenantProvider,
   details: Awaited<ReturnType<TenantProvider['provider']['interactionDetails']>>,
+  sessions: Sessions,
+  cookieHeader: string | undefined,
+  scope: CookieScope,
 ): Promise<Step['session']> {
   const session = details.session;
   if (!session?.accountId || details.prompt.name !== 'login') return undefined;
   if (details.prompt.reasons.some((reason) => reason !== CONDITIONAL_ACCESS_CHECK)) return undefined;
+  // Ended (absolute limit, inactivity, revoked, signed out), copied without its binding cookie, or another user's:
+  // no single sign-on, credentials again.
+  const { sessionId, bindingSecret } = readSessionCookies(cookieHeader, scope);
+  const check = await sessions.check(sessionId, bindingSecret);
+  if (!check.live || check.session.userId !== session.accountId) return undefined;
   const stored = session.cookie ? await tp.provider.Session.find(session.cookie) : undefined;
-  return { userId: session.accountId, amr: session.amr ?? [], loginTs: stored?.loginTs };
+  return { userId: session.accountId, amr: check.session.amr, loginTs: stored?.loginTs, record: check.session };
+}
+
+/** The tenant's session cookies: per tenant, since every tenant's issuer is on the same host. */
+export function cookieScope(tp: Pick<TenantProvider, 'issuer' | 'tenantId'>): CookieScope {
+  return cookieScopeFor(tp.issuer, tp.tenantId);
 }
 
 /** One pending WebAuthn challenge per interaction. */

@@ -11,6 +11,7 @@ import Provider, {
 } from 'oidc-provider';
 import type { Config } from '../config/load.ts';
 import { type Directory, directoryFor } from '../directory/directory.ts';
+import { clearedSessionCookies, cookieScopeFor, readSessionCookies, serializeCookie } from '../session/cookies.ts';
 import { html, page, trusted } from '../signin/html.ts';
 import { problemPage } from '../signin/pages.ts';
 import type { SignInServices } from '../signin/ports.ts';
@@ -166,8 +167,10 @@ export async function createTenantProvider(options: ProviderOptions): Promise<Te
             title: 'Sign out',
             body: html`<h1>Sign out?</h1>
 ${trusted(form)}
-<button type="submit" form="op.logoutForm" value="yes" name="logout" autofocus>Yes, sign me out</button>
-<button type="submit" form="op.logoutForm" class="secondary">No, stay signed in</button>`,
+<input type="hidden" form="op.logoutForm" name="logout" value="yes">
+<button type="submit" form="op.logoutForm" autofocus>Yes, sign me out</button>
+<button type="submit" form="op.logoutForm" name="everywhere" value="yes" class="secondary">Sign out everywhere</button>
+<p>"Sign out everywhere" also ends your sessions in other browsers and devices.</p>`,
           });
         },
         postLogoutSuccessSource: async (ctx) => {
@@ -204,10 +207,24 @@ ${trusted(form)}
     // Every client is registered by the tenant's admins (first party): consent is implied, as for Entra's
     // admin-consented apps. The sign-in pages still run every Conditional Access check.
     loadExistingGrant: async (ctx) => {
-      const grant = await loadOrCreateGrant(ctx);
       const signIn = ctx.oidc.result?.signIn as GrantSignInContext | undefined;
+      const sessions = options.services.sessions(tenantId);
+      // A grant belongs to one Portcullis session. After a new sign-in in the same browser (the previous session
+      // ended), the client's old grant is replaced, so refresh tokens from the ended session never come back.
+      const grant = await loadOrCreateGrant(ctx, async (grantId) => {
+        if (!signIn?.sessionHandle) return true;
+        const covering = await sessions.checkGrant(grantId);
+        return covering.live && covering.session.handle === signIn.sessionHandle;
+      });
       if (grant?.jti && signIn) {
         await grantContexts.upsert(grant.jti, { grantId: grant.jti, ...signIn }, refreshTokenSeconds);
+        // The grant (and so its refresh tokens) ends with the sign-in session: sign-out, revocation, time limits.
+        if (signIn.sessionHandle) {
+          await sessions.cover(
+            { handle: signIn.sessionHandle },
+            { grantId: grant.jti, oidcSessionId: ctx.oidc.session?.jti },
+          );
+        }
       }
       return grant;
     },
@@ -249,6 +266,21 @@ ${trusted(form)}
 
   const provider = new Provider(issuer, configuration);
   clients.install(provider);
+  // Signing out ends the Portcullis session too (and with it the refresh tokens of its grants); "Sign out
+  // everywhere" ends every session of the user. Runs after oidc-provider has accepted the form (its xsrf check).
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.method !== 'POST' || ctx.path !== '/session/end/confirm' || ctx.status >= 400) return;
+    const body = (ctx.oidc as { body?: Record<string, unknown> } | undefined)?.body ?? {};
+    if (!body.logout) return;
+    const sessions = options.services.sessions(tenantId);
+    const scope = cookieScopeFor(issuer, tenantId);
+    const { sessionId, bindingSecret } = readSessionCookies(ctx.get('cookie'), scope);
+    const check = await sessions.check(sessionId, bindingSecret);
+    if (body.everywhere === 'yes' && check.live) await sessions.revokeAllForUser(check.session.userId);
+    else await sessions.revoke(sessionId);
+    for (const cookie of clearedSessionCookies(scope)) ctx.append('set-cookie', serializeCookie(cookie));
+  });
   // URLs and secure cookies follow publicUrl: the mount sets X-Forwarded-Proto/Host from it (never from the client).
   provider.proxy = true;
   return {
@@ -290,11 +322,16 @@ async function findAccount(directory: Directory, tenantId: string, sub: string):
   return account;
 }
 
-async function loadOrCreateGrant(ctx: KoaContextWithOIDC) {
+/** The client's grant in this browser session, or a new one; `keep` says whether an existing one may be reused. */
+async function loadOrCreateGrant(ctx: KoaContextWithOIDC, keep: (grantId: string) => Promise<boolean>) {
   const { provider, client, session } = ctx.oidc;
   if (!client || !session?.accountId) return undefined;
   const grantId = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
-  const existing = grantId ? await provider.Grant.find(grantId) : undefined;
+  let existing = grantId ? await provider.Grant.find(grantId) : undefined;
+  if (existing?.jti && !(await keep(existing.jti))) {
+    await existing.destroy();
+    existing = undefined;
+  }
   const grant = existing ?? new provider.Grant({ clientId: client.clientId, accountId: session.accountId });
   const requested = String(ctx.oidc.params?.scope ?? 'openid');
   const oidcScopes = requested.split(' ').filter((s) => (OIDC_SCOPES as readonly string[]).includes(s));

@@ -16,6 +16,8 @@ import { httpContextOf } from './request-context.ts';
 export interface GrantSignInContext {
   readonly devicePlatform: DetectedPlatform;
   readonly clientAppType: ClientAppType;
+  /** The Portcullis session (session/) the grant belongs to: refreshes stop when it ends. */
+  readonly sessionHandle?: string;
 }
 
 export interface RefreshCheckDeps {
@@ -44,11 +46,12 @@ export async function reevaluateAtRefresh(deps: RefreshCheckDeps, ctx: KoaContex
   const userId = token.accountId;
   const account = ctx.oidc.account;
   const found = account?.accountId === userId ? accountUsers.get(account) : undefined;
-  const [user, subject, set, recorded] = await Promise.all([
+  const [user, subject, set, recorded, session] = await Promise.all([
     found ?? deps.directory.users.get(userId),
     deps.directory.subjectFor(userId),
     deps.services.policies(deps.tenantId),
     token.grantId ? deps.grantContext(token.grantId) : undefined,
+    token.grantId ? deps.services.sessions(deps.tenantId).checkGrant(token.grantId, now) : undefined,
   ]);
   // The client was read from the directory (payload-adapter's Client lookup) earlier in this request.
   const app = { appId: client.clientId, displayName: client.clientName ?? client.clientId };
@@ -64,7 +67,15 @@ export async function reevaluateAtRefresh(deps: RefreshCheckDeps, ctx: KoaContex
   const amr = token.amr ?? [];
   const satisfied: BuiltInControl[] = amr.includes('mfa') ? ['mfa'] : [];
   const { evaluation, verdict, country } = checkAccess(set, subject, context, satisfied, now);
-  const errorCode = verdict.kind === 'allow' ? 0 : verdict.errorCode;
+  // The grant lives only as long as the sign-in session it came from, and only for that session's user; a grant no
+  // session covers fails closed.
+  const sessionEnded =
+    session?.live !== true
+      ? (session?.reason ?? 'unknown')
+      : session.session.userId !== userId
+        ? 'another user'
+        : undefined;
+  const errorCode = sessionEnded !== undefined ? 50173 : verdict.kind === 'allow' ? 0 : verdict.errorCode;
   await deps.services.signInLog.append({
     tenantId: deps.tenantId,
     at: now,
@@ -79,17 +90,27 @@ export async function reevaluateAtRefresh(deps: RefreshCheckDeps, ctx: KoaContex
     isInteractive: false,
     errorCode,
     failureReason:
-      verdict.kind === 'allow' ? undefined : `refresh token refused by Conditional Access (${verdict.kind})`,
+      sessionEnded !== undefined
+        ? `refresh token refused: its sign-in session has ended (${sessionEnded})`
+        : verdict.kind === 'allow'
+          ? undefined
+          : `refresh token refused by Conditional Access (${verdict.kind})`,
     evaluation,
     amr,
   });
+  if (sessionEnded !== undefined) throw invalidGrant(50173, http.correlationId, now);
   if (verdict.kind === 'allow') return true;
+  throw invalidGrant(verdict.errorCode, http.correlationId, now);
+}
+
+function invalidGrant(code: 50173 | 53003 | 53000 | 50076, correlationId: string, now: number): Error {
   // The description names the code and the correlation id (as Entra's AADSTS descriptions do), never the policy.
+  const again = code === 50173 ? '' : ' Sign in again.';
   const description =
-    `AADSTS${verdict.errorCode}: ${ERROR_CODES[verdict.errorCode].message} Sign in again. ` +
-    `Correlation ID: ${http.correlationId}. Timestamp: ${new Date(now).toISOString()}`;
+    `AADSTS${code}: ${ERROR_CODES[code].message}${again} ` +
+    `Correlation ID: ${correlationId}. Timestamp: ${new Date(now).toISOString()}`;
   const error = new errors.InvalidGrant(description);
   // oidc-provider answers with `error_description` only (its `error_detail` stays in its debug log).
   error.error_description = description;
-  throw error;
+  return error;
 }

@@ -192,12 +192,19 @@ export class SessionRepository {
 
   /** The session that covers an OpenID Connect session or grant, if any. */
   async findByLink(kind: LinkKind, oidcId: string): Promise<StoredSession | undefined> {
+    // The newest covering session: a grant kept across sign-ins is covered by each of them.
     const link = await this.#scope
       .selectFrom('session_links')
-      .select('session_hash')
-      .where('kind', '=', kind)
-      .where('oidc_id', '=', oidcId)
-      .orderBy('session_hash')
+      .innerJoin('sessions', (join) =>
+        join
+          .onRef('sessions.tenant_id', '=', 'session_links.tenant_id')
+          .onRef('sessions.id_hash', '=', 'session_links.session_hash'),
+      )
+      .select('session_links.session_hash')
+      .where('session_links.kind', '=', kind)
+      .where('session_links.oidc_id', '=', oidcId)
+      .orderBy('sessions.created_at', 'desc')
+      .orderBy('session_links.session_hash')
       .executeTakeFirst();
     return link && this.get(link.session_hash);
   }

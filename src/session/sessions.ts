@@ -241,7 +241,10 @@ export class Sessions {
   }
 
   /** Records that the session covers an oidc-provider session and/or grant, so that ending it ends them. */
-  async cover(session: SessionRecord, covered: { readonly oidcSessionId?: string; readonly grantId?: string }) {
+  async cover(
+    session: Pick<SessionRecord, 'handle'>,
+    covered: { readonly oidcSessionId?: string; readonly grantId?: string },
+  ) {
     for (const [kind, id] of [
       ['oidcSession', covered.oidcSessionId],
       ['grant', covered.grantId],

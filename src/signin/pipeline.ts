@@ -15,6 +15,7 @@ import type { Clock } from '../clock.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { User } from '../directory/users.ts';
 import type { CompiledPolicySet } from '../policy/compile.ts';
+import type { MergedSessionControls } from '../policy/evaluate.ts';
 import type { BuiltInControl } from '../policy/types.ts';
 import { type AccessCheck, type AccessContext, checkAccess } from './access.ts';
 import { passwordFirstFactor } from './first-factor.ts';
@@ -46,7 +47,13 @@ export type PipelineOutcome =
   | { readonly kind: 'blocked'; readonly errorCode: 53003 | 53000 }
   /** Ask for a second factor; `enrol` when the user has none yet. */
   | { readonly kind: 'mfa'; readonly userId: string; readonly amr: readonly string[]; readonly enrol: boolean }
-  | { readonly kind: 'allowed'; readonly userId: string; readonly amr: readonly string[] };
+  | {
+      readonly kind: 'allowed';
+      readonly userId: string;
+      readonly amr: readonly string[];
+      /** Merged session controls of the applying policies: sign-in frequency and persistent browser. */
+      readonly sessionControls: MergedSessionControls;
+    };
 
 function record(
   deps: PipelineDeps,
@@ -196,5 +203,5 @@ async function conditionalAccess(
     const methods = await mfaMethodsOf(deps.credentials, user.id);
     return { kind: 'mfa', userId: user.id, amr, enrol: !methods.totp && !methods.recoveryCodes && !methods.passkeys };
   }
-  return { kind: 'allowed', userId: user.id, amr };
+  return { kind: 'allowed', userId: user.id, amr, sessionControls: check.evaluation.decision.sessionControls };
 }

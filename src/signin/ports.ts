@@ -15,6 +15,7 @@ import type {
 import type { Clock } from '../clock.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { CompiledPolicySet } from '../policy/compile.ts';
+import type { Sessions } from '../session/sessions.ts';
 import type { Store } from '../store/store.ts';
 import type { TenantScope } from '../store/tenant-scope.ts';
 
@@ -49,4 +50,6 @@ export interface SignInServices {
   credentials(scope: TenantScope): CredentialPorts;
   readonly signInLog: SignInLogSink;
   readonly lockoutPolicy?: LockoutPolicy;
+  /** The tenant's browser sessions (session/): created at sign-in, checked for single sign-on and at every refresh. */
+  sessions(tenantId: string): Sessions;
 }

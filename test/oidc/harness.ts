@@ -301,6 +301,11 @@ export class CookieJar {
   header(): string {
     return [...this.#cookies].map(([n, v]) => `${n}=${v}`).join('; ');
   }
+  /** Adds one `name=value` pair, as a cookie copied from another browser. */
+  set(pair: string): void {
+    const eq = pair.indexOf('=');
+    this.#cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
 }
 
 /** A user agent that follows redirects by hand (keeping cookies) until it leaves the server or gets a page. */
