@@ -2,6 +2,7 @@
 // for automation. Interrupted part-way (a crash, a killed process), it picks up where it stopped: the tenant is found
 // again and what is missing is created; a tenant that already has a Global Administrator is initialised.
 import { randomBytes } from 'node:crypto';
+import { assignApplicationRole } from './admin/auth.ts';
 import { hashPassword } from './auth/password-hash.ts';
 import { checkPasswordPolicy } from './auth/password-policy.ts';
 import { PasswordCredentialRepository } from './auth/store/index.ts';
@@ -101,6 +102,8 @@ export async function initialise(store: Store, options: InitOptions): Promise<In
     grantTypes: ['client_credentials'],
   });
   if (automation.secretText === undefined) throw new Error('a confidential application was created without a secret');
+  // The automation client manages everything through the admin API, as a Global Administrator.
+  await assignApplicationRole(scope, automation.application.appId, GLOBAL_ADMINISTRATOR);
 
   const { issuer, graphBaseUrl } = tenantUrls(options.publicUrl, tenant.id);
   return {

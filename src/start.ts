@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { adminPlugin } from './admin/plugin.ts';
 import { StoreSignInLog } from './audit/sign-in-log.ts';
 import { LockoutStateRepository, storeCredentialPorts, WebAuthnChallengeRepository } from './auth/store/index.ts';
 import { type Clock, systemClock } from './clock.ts';
@@ -138,7 +139,10 @@ export function createPortcullis(options: StartOptions): Portcullis {
     logger,
     clock,
     readiness: () => store.ping(),
-    plugins: [oidcPlugin(services, { publicUrl: options.publicUrl, onProviders: (p) => (providers = p) })],
+    plugins: [
+      oidcPlugin(services, { publicUrl: options.publicUrl, onProviders: (p) => (providers = p) }),
+      adminPlugin(services, { publicUrl: options.publicUrl }),
+    ],
   });
 
   const every = options.housekeepingMs ?? HOUSEKEEPING_INTERVAL_MS;

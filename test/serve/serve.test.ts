@@ -151,6 +151,14 @@ for (const db of storesUnderTest()) {
         assert.equal(metadata.issuer, issuer);
         const tokens = await clientCredentials({ issuer, clientId, clientSecret });
         assert.equal(decodeJwt(tokens.access_token).aud, ADMIN_API_RESOURCE);
+        const settings = await fetch(`${issuer}/graph/v1.0/policies/sessionSettings`, {
+          headers: { authorization: `Bearer ${tokens.access_token}` },
+        });
+        assert.equal(settings.status, 200, 'the automation client is a Global Administrator of the admin API');
+        assert.equal(
+          ((await settings.json()) as { maximumSessionLengthMinutes: number }).maximumSessionLengthMinutes,
+          1440,
+        );
         assert.equal(await first.stop(), 0, 'SIGTERM shuts down cleanly');
         assert.match(first.stdout, /received SIGTERM; shutting down/);
 

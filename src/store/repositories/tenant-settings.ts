@@ -11,6 +11,8 @@ export const SETTING_KEYS = {
   badPasswordKey: 'badPasswordKey',
   /** Maximum session length, warning before expiry, inactivity timeout (see session/settings.ts). */
   sessionSettings: 'sessionSettings',
+  /** Admin roles of applications calling the admin API with client credentials: appId → role ids (admin/auth.ts). */
+  applicationRoles: 'applicationRoles',
 } as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[keyof typeof SETTING_KEYS];

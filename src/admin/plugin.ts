@@ -1,0 +1,98 @@
+// The Graph-compatible admin API, under each tenant's Graph base URL `{publicUrl}/t/{tenantId}/graph/v1.0` (what
+// `portcullis init --json` prints as graphBaseUrl). Bearer tokens from the tenant's token endpoint; admin roles decide.
+//
+//   GET   /policies/sessionSettings                 the tenant's session settings (docs/sessions.md)
+//   PATCH /policies/sessionSettings                 change some of them: 204, or 400 naming every problem
+//   POST  /users/{id | userPrincipalName}/revokeSignInSessions   Graph's: ends every session of the user
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { directoryFor } from '../directory/directory.ts';
+import {
+  GLOBAL_ADMINISTRATOR,
+  REPORTS_READER,
+  SECURITY_ADMINISTRATOR,
+  SECURITY_READER,
+  USER_ADMINISTRATOR,
+} from '../directory/roles.ts';
+import { HttpError } from '../http/graph-error.ts';
+import type { ServerPlugin } from '../server.ts';
+import { readSessionSettings, updateSessionSettings } from '../session/settings-store.ts';
+import type { SignInServices } from '../signin/ports.ts';
+import { TenantRepository } from '../store/tenant-repository.ts';
+import type { TenantScope } from '../store/tenant-scope.ts';
+import { AdminAuthenticator, type Principal, requireRole } from './auth.ts';
+
+export const GRAPH_PREFIX = '/t/:tenant/graph/v1.0';
+
+const READ_SESSION_SETTINGS = [GLOBAL_ADMINISTRATOR, SECURITY_ADMINISTRATOR, SECURITY_READER, REPORTS_READER];
+const WRITE_SESSION_SETTINGS = [GLOBAL_ADMINISTRATOR, SECURITY_ADMINISTRATOR];
+const REVOKE_SESSIONS = [GLOBAL_ADMINISTRATOR, SECURITY_ADMINISTRATOR, USER_ADMINISTRATOR];
+
+type Params = { tenant: string };
+
+export interface AdminPluginOptions {
+  /** Defaults to `config.publicUrl`; tests that listen on port 0 pass the address they got. */
+  readonly publicUrl?: () => string;
+}
+
+export function adminPlugin(services: SignInServices, options: AdminPluginOptions = {}): ServerPlugin {
+  return {
+    name: 'admin',
+    async plugin(app: FastifyInstance) {
+      const publicUrl = options.publicUrl ?? (() => app.config.publicUrl);
+      const auth = new AdminAuthenticator({
+        keyring: services.keyring,
+        clock: services.clock,
+        issuerOf: (tenantId) => `${publicUrl()}/t/${tenantId}`,
+      });
+      const tenants = new TenantRepository(services.store);
+
+      /** The tenant (by id, as the Graph base URL names it) and the caller, or an HttpError. */
+      async function caller(
+        request: FastifyRequest<{ Params: Params }>,
+      ): Promise<{ scope: TenantScope; principal: Principal }> {
+        const tenant = await tenants.get(request.params.tenant).catch(() => undefined);
+        if (!tenant) throw new HttpError(404, `There is no tenant '${request.params.tenant.slice(0, 64)}'.`);
+        const scope = services.store.forTenant(tenant.id);
+        return { scope, principal: await auth.authenticate(scope, request.headers.authorization) };
+      }
+
+      app.get<{ Params: Params }>(`${GRAPH_PREFIX}/policies/sessionSettings`, async (request, reply) => {
+        const { scope, principal } = await caller(request);
+        requireRole(principal, READ_SESSION_SETTINGS, 'read the session settings');
+        const settings = await readSessionSettings(scope);
+        return reply.header('cache-control', 'no-store').send({
+          '@odata.context': `${publicUrl()}/t/${scope.tenantId}/graph/v1.0/$metadata#policies/sessionSettings/$entity`,
+          ...settings,
+        });
+      });
+
+      app.patch<{ Params: Params }>(`${GRAPH_PREFIX}/policies/sessionSettings`, async (request, reply) => {
+        const { scope, principal } = await caller(request);
+        requireRole(principal, WRITE_SESSION_SETTINGS, 'change the session settings');
+        const result = await updateSessionSettings(scope, request.body ?? null);
+        if (!result.ok) throw new HttpError(400, `Invalid session settings: ${result.problems.join('; ')}.`);
+        return reply.code(204).send();
+      });
+
+      app.post<{ Params: Params & { id: string } }>(
+        `${GRAPH_PREFIX}/users/:id/revokeSignInSessions`,
+        async (request, reply) => {
+          const { scope, principal } = await caller(request);
+          requireRole(principal, REVOKE_SESSIONS, "revoke a user's sign-in sessions");
+          const user = await directoryFor(scope).users.find(request.params.id);
+          if (!user)
+            throw new HttpError(
+              404,
+              `Resource '${request.params.id.slice(0, 128)}' does not exist.`,
+              'Request_ResourceNotFound',
+            );
+          await services.sessions(scope.tenantId).revokeAllForUser(user.id);
+          return reply.header('cache-control', 'no-store').send({
+            '@odata.context': `${publicUrl()}/t/${scope.tenantId}/graph/v1.0/$metadata#Edm.Boolean`,
+            value: true,
+          });
+        },
+      );
+    },
+  };
+}
