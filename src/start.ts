@@ -19,6 +19,7 @@ import { oidcPlugin } from './oidc/plugin.ts';
 import type { TenantProviders } from './oidc/tenant-providers.ts';
 import { buildServer } from './server.ts';
 import { SessionCache } from './session/cache.ts';
+import { sessionPlugin } from './session/plugin.ts';
 import { Sessions } from './session/sessions.ts';
 import type { SignInLogSink, SignInServices } from './signin/ports.ts';
 import { CompiledPolicyCache } from './store/repositories/compiled-policy-cache.ts';
@@ -141,6 +142,7 @@ export function createPortcullis(options: StartOptions): Portcullis {
     readiness: () => store.ping(),
     plugins: [
       oidcPlugin(services, { publicUrl: options.publicUrl, onProviders: (p) => (providers = p) }),
+      sessionPlugin({ store, sessions: services.sessions, clock, publicUrl: options.publicUrl }),
       adminPlugin(services, { publicUrl: options.publicUrl }),
     ],
   });

@@ -103,10 +103,6 @@ export function sessionPlugin(deps: SessionPluginDeps): ServerPlugin {
         return { tenant, caller };
       }
 
-      function sessionsOf(tenant: TenantOrigins): Sessions {
-        return deps.sessions(tenant.tenantId);
-      }
-
       function cookiesOf(request: FastifyRequest, tenant: TenantOrigins) {
         return readSessionCookies(request.headers.cookie, cookieScopeFor(publicUrl(), tenant.tenantId));
       }
@@ -126,7 +122,7 @@ export function sessionPlugin(deps: SessionPluginDeps): ServerPlugin {
         if (admitted === undefined) return reply;
         const { sessionId, bindingSecret } = cookiesOf(request, admitted.tenant);
         const now = clock.now();
-        const checked = await sessionsOf(admitted.tenant).check(sessionId, bindingSecret, now);
+        const checked = await deps.sessions(admitted.tenant.tenantId).check(sessionId, bindingSecret, now);
         return checked.live ? sendStatus(reply, checked, now) : sendEnded(reply, checked.reason);
       });
 
@@ -151,7 +147,7 @@ export function sessionPlugin(deps: SessionPluginDeps): ServerPlugin {
           });
         }
         const { sessionId, bindingSecret } = cookiesOf(request, admitted.tenant);
-        const sessions = sessionsOf(admitted.tenant);
+        const sessions = deps.sessions(admitted.tenant.tenantId);
         const now = clock.now();
         const checked = await sessions.check(sessionId, bindingSecret, now);
         if (!checked.live) return sendEnded(reply, checked.reason);
