@@ -65,7 +65,7 @@ import type { GrantSignInContext } from './refresh-check.ts';
 import type { TenantProviders } from './tenant-providers.ts';
 
 /** What the pipeline keeps between pages (server-side, under the interaction uid, expiring with it). */
-type SignInState =
+type SignInState = (
   | { readonly stage: 'mfa'; readonly userId: string; readonly amr: readonly string[] }
   /**
    * `secret`: the TOTP secret being enrolled, encrypted with the tenant's data key. `passkeyUserHandle`: the WebAuthn
@@ -79,7 +79,11 @@ type SignInState =
       readonly passkeyUserHandle?: string;
     }
   /** Signed in; the recovery codes page is showing and `continue` finishes. */
-  | { readonly stage: 'done'; readonly userId: string; readonly amr: readonly string[] };
+  | { readonly stage: 'done'; readonly userId: string; readonly amr: readonly string[] }
+) & {
+  /** The sign-in continues the browser's session (single sign-on, perhaps with an MFA step-up): no credentials. */
+  readonly sso?: boolean;
+};
 
 interface Step {
   /**
@@ -188,6 +192,7 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
     reply: FastifyReply,
     outcome: PipelineOutcome,
     again: (error: string) => Promise<string> | string,
+    sso = false,
   ) {
     switch (outcome.kind) {
       case 'retry':
@@ -208,19 +213,21 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
               userId: outcome.userId,
               amr: outcome.amr,
               secret: await services.keyring.encrypt(step.tp.tenantId, generateTotpSecret(), enrolPurpose(step)),
+              sso,
             }
-          : { stage: 'mfa', userId: outcome.userId, amr: outcome.amr };
+          : { stage: 'mfa', userId: outcome.userId, amr: outcome.amr, sso };
         await saveState(step, state);
         return reply.redirect(step.form.action, 303);
       }
       case 'allowed':
-        return finish(step, request, reply, outcome.userId, outcome.amr, outcome.sessionControls);
+        return finish(step, request, reply, outcome.userId, outcome.amr, outcome.sessionControls, sso);
     }
   }
 
   /**
    * Ends the interaction with a login. Single sign-on continues the browser's session (a user request: activity;
-   * an MFA step-up is recorded in it); a new sign-in starts a session and sets its two cookies.
+   * an MFA step-up is recorded in it); a sign-in with credentials starts a new session, sets its two cookies, and
+   * ends the one it replaces in this browser.
    */
   async function finish(
     step: Step,
@@ -229,10 +236,12 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
     userId: string,
     amr: readonly string[],
     controls: MergedSessionControls = {},
+    sso = false,
   ) {
     await step.tp.signInStates.delete(step.uid);
     const sessions = services.sessions(step.tp.tenantId);
-    const continued = step.session?.userId === userId ? step.session : undefined;
+    const continued = sso && step.session?.userId === userId ? step.session : undefined;
+    if (!continued && step.session) await sessions.revokeHandle(step.session.record.handle);
     let handle: string;
     if (continued) {
       handle = continued.record.handle;
@@ -299,7 +308,7 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
         // A policy's sign-in frequency has passed since this session signed in: credentials again.
         return reply.type(HTML).send(passwordPage(step.form, {}));
       }
-      return respond(step, request, reply, outcome, (error) => passwordPage(step.form, { error }));
+      return respond(step, request, reply, outcome, (error) => passwordPage(step.form, { error }), true);
     }
     const body =
       state?.stage === 'mfa'
@@ -361,7 +370,7 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
       const outcome = await secondFactorSignIn(await pipelineDeps(step), step.request, state, (deps) =>
         verify(deps, input),
       );
-      return respond(step, request, reply, outcome, (error) => mfaView(step, state.userId, error));
+      return respond(step, request, reply, outcome, (error) => mfaView(step, state.userId, error), state.sso);
     };
   }
   app.post<{ Params: Params }>('/t/:tenant/signin/:uid/totp', secondFactor(verifyTotpStep));
@@ -399,10 +408,12 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
       return result;
     });
     if (outcome.kind !== 'allowed')
-      return respond(step, request, reply, outcome, (error) => enrolView(step, state, error));
-    if (recoveryCodes.length === 0) return finish(step, request, reply, outcome.userId, outcome.amr);
+      return respond(step, request, reply, outcome, (error) => enrolView(step, state, error), state.sso);
+    if (recoveryCodes.length === 0) {
+      return finish(step, request, reply, outcome.userId, outcome.amr, outcome.sessionControls, state.sso);
+    }
     // Signed in; the new recovery codes are shown once before going back to the app.
-    await saveState(step, { stage: 'done', userId: outcome.userId, amr: outcome.amr });
+    await saveState(step, { stage: 'done', userId: outcome.userId, amr: outcome.amr, sso: state.sso });
     return reply.type(HTML).send(recoveryCodesPage(step.form, recoveryCodes));
   });
 
@@ -445,9 +456,11 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
       return result;
     });
     if (outcome.kind !== 'allowed')
-      return respond(step, request, reply, outcome, (error) => enrolView(step, state, error));
-    if (recoveryCodes.length === 0) return finish(step, request, reply, outcome.userId, outcome.amr);
-    await saveState(step, { stage: 'done', userId: outcome.userId, amr: outcome.amr });
+      return respond(step, request, reply, outcome, (error) => enrolView(step, state, error), state.sso);
+    if (recoveryCodes.length === 0) {
+      return finish(step, request, reply, outcome.userId, outcome.amr, outcome.sessionControls, state.sso);
+    }
+    await saveState(step, { stage: 'done', userId: outcome.userId, amr: outcome.amr, sso: state.sso });
     return reply.type(HTML).send(recoveryCodesPage(step.form, recoveryCodes));
   });
 
@@ -456,7 +469,7 @@ export function registerInteractions(app: FastifyInstance, services: SignInServi
     if (!step) return reply;
     const state = await stateOf(step);
     if (state?.stage !== 'done') return reply.redirect(step.form.action, 303);
-    return finish(step, request, reply, state.userId, state.amr);
+    return finish(step, request, reply, state.userId, state.amr, {}, state.sso);
   });
 }
 

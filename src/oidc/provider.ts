@@ -214,6 +214,10 @@ ${trusted(form)}
       const grant = await loadOrCreateGrant(ctx, async (grantId) => {
         if (!signIn?.sessionHandle) return true;
         const covering = await sessions.checkGrant(grantId);
+        if (!covering.live && covering.session?.handle === signIn.sessionHandle) {
+          // The session ended while this sign-on was in flight (revoked, signed out): no code for it.
+          throw new errors.AccessDenied('the sign-in session has ended');
+        }
         return covering.live && covering.session.handle === signIn.sessionHandle;
       });
       if (grant?.jti && signIn) {

@@ -6,7 +6,16 @@ import { after, beforeEach, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { Sessions } from '../../src/session/sessions.ts';
 import { updateSessionSettings } from '../../src/session/settings-store.ts';
-import { actionOf, Browser, csrfOf, type Harness, PASSWORDS, startHarness } from './harness.ts';
+import {
+  actionOf,
+  BLOCK_OUTSIDE_TRUSTED,
+  Browser,
+  csrfOf,
+  type Harness,
+  HEADQUARTERS,
+  PASSWORDS,
+  startHarness,
+} from './harness.ts';
 
 const insecure = { execute: [client.allowInsecureRequests] };
 const MINUTE = 60_000;
@@ -161,6 +170,69 @@ describe('sessions through OpenID Connect', () => {
     const again = await signIn(browser);
     assert.ok((await client.refreshTokenGrant(config, again.refresh_token ?? '')).access_token);
     await refreshRefused(tokens.refresh_token);
+  });
+
+  test("a policy's sign-in frequency (1 hour) asks for credentials again after an hour, though the session lives", async () => {
+    await h.policies.set(
+      h.tenantId,
+      [HEADQUARTERS],
+      [
+        BLOCK_OUTSIDE_TRUSTED,
+        {
+          id: '44444444-4444-4444-8444-444444444444',
+          displayName: 'Sign in every hour',
+          state: 'enabled',
+          conditions: {
+            users: {
+              includeUsers: ['All'],
+              excludeUsers: [],
+              includeGroups: [],
+              excludeGroups: [],
+              includeRoles: [],
+              excludeRoles: [],
+            },
+            applications: { includeApplications: ['All'], excludeApplications: [], includeUserActions: [] },
+            clientAppTypes: ['all'],
+            signInRiskLevels: [],
+            userRiskLevels: [],
+          },
+          grantControls: null,
+          sessionControls: {
+            signInFrequency: { isEnabled: true, type: 'hours', value: 1, frequencyInterval: 'timeBased' },
+          },
+        },
+      ],
+    );
+    const browser = new Browser();
+    await signIn(browser);
+    h.clock.advance(59 * MINUTE);
+    assert.equal(await singleSignOn(browser), true);
+    h.clock.advance(2 * MINUTE);
+    assert.equal(await singleSignOn(browser), false, 'an hour after the sign-in: the password page');
+    await signIn(browser);
+    assert.equal(await singleSignOn(browser), true, 'signed in afresh');
+  });
+
+  test('revocation while requests are in flight: every request after it is refused', async () => {
+    const browser = new Browser();
+    const tokens = await signIn(browser);
+    assert.ok(tokens.refresh_token);
+    // The same browser's cookies in several tabs (jars), so concurrent sign-in interactions do not share a cookie.
+    const tabs = (n: number) =>
+      Array.from({ length: n }, () => {
+        const tab = new Browser();
+        for (const pair of browser.jar.header().split('; ')) tab.jar.set(pair);
+        return tab;
+      });
+    const sessions = new Sessions(h.store.forTenant(h.tenantId));
+    // Whether a tab got back to the app; any other answer (a page, an error) is a refusal.
+    const signsOn = async (tab: Browser) => (await authorize(tab)).start.left !== undefined;
+    const inFlight = Promise.allSettled(tabs(8).map(signsOn));
+    await sessions.revokeAllForUser(h.users.bob);
+    const afterwards = await Promise.all(tabs(8).map(signsOn));
+    await inFlight;
+    assert.deepEqual(afterwards, Array(8).fill(false), 'no request after the revocation signs on');
+    await refreshRefusedWith50173(tokens.refresh_token);
   });
 });
 
