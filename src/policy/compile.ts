@@ -16,6 +16,7 @@ import {
   type NamedLocation,
   type PolicyState,
   RISK_LEVELS,
+  STRICT_LOCATION_MODES,
 } from './types.ts';
 
 /** Resolves an address to an ISO 3166-1 alpha-2 country, or undefined when unknown (geo/ provides one). */
@@ -110,6 +111,11 @@ export interface CompiledPolicy {
   readonly signInFrequencyMinutes: number;
   /** 1 = always, 2 = never, 0 = not set. */
   readonly persistentBrowser: number;
+  /**
+   * The policy has a location condition and asks for it to be re-evaluated on every request (continuous access
+   * evaluation `strictLocation`, or `strictEnforcement`, whose location part is the same).
+   */
+  readonly strictLocation: boolean;
   /** The policy has no condition that can ever match (`None` users or applications, or nothing included). */
   readonly empty: boolean;
 }
@@ -345,6 +351,8 @@ function compilePolicy(
   }
   const persistent = session?.persistentBrowser;
   const persistentBrowser = persistent?.isEnabled ? (persistent.mode === 'never' ? 2 : 1) : 0;
+  const caeMode = session?.continuousAccessEvaluation?.mode;
+  const strictLocation = locationsConfigured && caeMode !== undefined && STRICT_LOCATION_MODES.includes(caeMode);
 
   const includesSomeone =
     includeAllUsers ||
@@ -392,6 +400,7 @@ function compilePolicy(
     requirementUnmet: requirement(false),
     signInFrequencyMinutes,
     persistentBrowser,
+    strictLocation,
     empty: !includesSomeone || !includesSomething,
   });
 }

@@ -58,6 +58,10 @@ export interface ConditionBits {
   readonly nowhere: Int32Array;
   /** Whether any policy needs the country (so the evaluator can skip the geo lookup when none does). */
   readonly anyNeedsCountry: boolean;
+
+  // session controls
+  /** Policies with a location condition that ask for strict location enforcement (CompiledPolicy.strictLocation). */
+  readonly strictLocation: PolicyBits;
 }
 
 export function wordsFor(policyCount: number): number {
@@ -208,5 +212,6 @@ export function buildConditionBits(input: ConditionBitsInput): ConditionBits {
     locationListed,
     nowhere: new Int32Array(2 * words + 1),
     anyNeedsCountry: locationsNeedCountry.some((w) => w !== 0),
+    strictLocation: bitsWhere((p) => p.strictLocation),
   });
 }

@@ -24,6 +24,7 @@ import {
   type BuiltInControl,
   CLIENT_APP_TYPES,
   type ClientAppType,
+  CONTINUOUS_ACCESS_EVALUATION_MODES,
   type ConditionalAccessPolicy,
   DEVICE_PLATFORMS,
   MFA_TRUSTED_IPS_LOCATION_ID,
@@ -275,6 +276,7 @@ function naiveEvaluate(
   let blockedByControl = false;
   const frequencies: number[] = [];
   const modes: string[] = [];
+  let strictLocation = false;
   const results: NaivePolicy[] = [];
 
   for (const p of policies) {
@@ -291,6 +293,16 @@ function naiveEvaluate(
     const askable = grant.filter((c) => SATISFIABLE_CONTROLS.includes(c));
     const canAsk = askable.length > 0 && (!and || askable.length === grant.length);
     if (enforced && lacking) notEnoughInformation.push(p.id);
+    // Strict location enforcement: an enforced policy with a location condition that asks for it, in scope by every
+    // other condition, whatever its location condition says now.
+    const mode = p.sessionControls?.continuousAccessEvaluation?.mode;
+    const hasLocationCondition =
+      (p.conditions.locations?.includeLocations.length ?? 0) + (p.conditions.locations?.excludeLocations.length ?? 0) >
+      0;
+    const inScope = CONDITIONS.every((c, k) => c === 'location' || outcomes[k] !== 'notMatched');
+    if (enforced && hasLocationCondition && (mode === 'strictLocation' || mode === 'strictEnforcement') && inScope) {
+      strictLocation = true;
+    }
     if (enforced && applies) {
       if (controls.includes('block')) {
         blockedBy.push(p.id);
@@ -342,6 +354,7 @@ function naiveEvaluate(
   const sessionControls: Decision['sessionControls'] = {
     ...(frequencies.length > 0 ? { signInFrequencyMinutes: Math.min(...frequencies) } : {}),
     ...(modes.length > 0 ? { persistentBrowser: modes.includes('never') ? 'never' : 'always' } : {}),
+    ...(strictLocation ? { strictLocation: true as const } : {}),
   };
   const decision: Decision = {
     outcome,
@@ -418,6 +431,7 @@ const policyArb = (index: number): fc.Arbitrary<ConditionalAccessPolicy> =>
       persistent: maybe(
         fc.record({ isEnabled: fc.boolean(), mode: fc.constantFrom('always' as const, 'never' as const) }),
       ),
+      cae: maybe(fc.constantFrom(...CONTINUOUS_ACCESS_EVALUATION_MODES)),
     })
     .map(
       (p): ConditionalAccessPolicy => ({
@@ -446,8 +460,12 @@ const policyArb = (index: number): fc.Arbitrary<ConditionalAccessPolicy> =>
         },
         grantControls: p.grant ?? null,
         sessionControls:
-          p.frequency || p.persistent
-            ? { signInFrequency: p.frequency ?? null, persistentBrowser: p.persistent ?? null }
+          p.frequency || p.persistent || p.cae
+            ? {
+                signInFrequency: p.frequency ?? null,
+                persistentBrowser: p.persistent ?? null,
+                continuousAccessEvaluation: p.cae ? { mode: p.cae } : null,
+              }
             : null,
       }),
     );

@@ -113,6 +113,15 @@ const blockOutsideTrusted = policy({
   locations: { includeLocations: ['All'], excludeLocations: ['AllTrusted'] },
   grant: ['block'],
 });
+/** Entra's "Strictly enforce location policies" on the usual location block. */
+const strictBlockPatch: PolicyPatch = {
+  id: 'block-outside-trusted',
+  users: { excludeUsers: ['erin-breakglass'] },
+  locations: { includeLocations: ['All'], excludeLocations: ['AllTrusted'] },
+  grant: ['block'],
+  session: { continuousAccessEvaluation: { mode: 'strictLocation' } },
+};
+const strictBlockOutsideTrusted = policy(strictBlockPatch);
 const mfaForAdmins = policy({
   id: 'mfa-for-admins',
   users: { includeUsers: [], includeRoles: [GLOBAL_ADMIN] },
@@ -508,6 +517,108 @@ const cases: Case[] = [
     outcome: 'allow',
     session: { signInFrequencyMinutes: 240, persistentBrowser: 'never' },
     results: { 'sif-1-day': 'success', 'sif-4-hours': 'success', 'sif-ro': 'reportOnlySuccess' },
+  },
+  // Strict location enforcement (continuous access evaluation strictLocation / strictEnforcement): the gateway must
+  // re-check location on every request while an enforced policy with a location condition has the user in scope.
+  {
+    name: 'strict location: alice at headquarters is let in, and her location must be re-checked on every request',
+    policies: [strictBlockOutsideTrusted],
+    subject: alice,
+    request: browser(HQ_V4),
+    outcome: 'allow',
+    session: { strictLocation: true },
+    results: { 'block-outside-trusted': 'notApplied' },
+  },
+  {
+    name: 'strict location: alice abroad is blocked, and stays marked for re-checking',
+    policies: [strictBlockOutsideTrusted],
+    subject: alice,
+    request: browser(ABROAD),
+    outcome: 'block',
+    errorCode: 53003,
+    session: { strictLocation: true },
+  },
+  {
+    name: 'strict location: a request with no address cannot be evaluated, and is still marked for re-checking',
+    policies: [strictBlockOutsideTrusted],
+    subject: alice,
+    request: { ...browser(HQ_V4), ipAddress: undefined },
+    outcome: 'allow',
+    session: { strictLocation: true },
+    reasons: { 'block-outside-trusted': ['notEnoughInformation', 'location'] },
+  },
+  {
+    name: 'strict location: erin, the excluded break-glass account, is out of scope and not re-checked',
+    policies: [strictBlockOutsideTrusted],
+    subject: erin,
+    request: browser(HQ_V4),
+    outcome: 'allow',
+    session: {},
+  },
+  {
+    name: 'strict location: a policy for another application leaves this one unmarked',
+    policies: [policy({ ...strictBlockPatch, applications: { includeApplications: [OTHER_APP] } })],
+    subject: alice,
+    request: browser(HQ_V4),
+    outcome: 'allow',
+    session: {},
+  },
+  {
+    name: 'strict location: a report-only or disabled policy asks for nothing',
+    policies: [
+      policy({ ...strictBlockPatch, id: 'report-only', state: 'enabledForReportingButNotEnforced' }),
+      policy({ ...strictBlockPatch, id: 'off', state: 'disabled' }),
+    ],
+    subject: alice,
+    request: browser(HQ_V4),
+    outcome: 'allow',
+    session: {},
+  },
+  {
+    name: "strict location: 'strictEnforcement' asks for it too (its location part is the same)",
+    policies: [policy({ ...strictBlockPatch, session: { continuousAccessEvaluation: { mode: 'strictEnforcement' } } })],
+    subject: alice,
+    request: browser(HQ_V4),
+    outcome: 'allow',
+    session: { strictLocation: true },
+  },
+  {
+    name: "strict location: mode 'disabled' on a location policy marks nothing",
+    policies: [policy({ ...strictBlockPatch, session: { continuousAccessEvaluation: { mode: 'disabled' } } })],
+    subject: alice,
+    request: browser(HQ_V4),
+    outcome: 'allow',
+    session: {},
+  },
+  {
+    name: 'strict location: a policy without a location condition has nothing to re-check',
+    policies: [
+      policy({
+        id: 'mfa-strict',
+        users: { includeUsers: [], includeRoles: [GLOBAL_ADMIN] },
+        grant: ['mfa'],
+        session: { continuousAccessEvaluation: { mode: 'strictLocation' } },
+      }),
+    ],
+    subject: dave,
+    request: browser(HQ_V4),
+    satisfied: ['mfa'],
+    outcome: 'allow',
+    session: {},
+  },
+  {
+    name: 'strict location merges with the other session controls',
+    policies: [
+      strictBlockOutsideTrusted,
+      policy({
+        id: 'sif-8-hours',
+        session: { signInFrequency: { isEnabled: true, type: 'hours', value: 8, frequencyInterval: 'timeBased' } },
+      }),
+    ],
+    subject: alice,
+    request: browser(HQ_V4),
+    outcome: 'allow',
+    session: { signInFrequencyMinutes: 480, strictLocation: true },
   },
   {
     name: 'a user-action policy applies to registering security info',

@@ -103,6 +103,14 @@ export interface MergedSessionControls {
   /** Minutes after which the user must sign in again; 0 means every time. Absent when no policy sets it. */
   readonly signInFrequencyMinutes?: number;
   readonly persistentBrowser?: 'always' | 'never';
+  /**
+   * Strict location enforcement: the gateway must re-evaluate location conditions on every request of this session.
+   * True when an enforced policy asks for it (continuous access evaluation `strictLocation` or `strictEnforcement`)
+   * and has a location condition, and every condition other than location leaves it in scope — whether or not the
+   * location matches now: "block outside trusted locations" must be re-checked precisely while the user is inside.
+   * Absent otherwise. The tenant's `continuousLocationEnforcement` session setting asks for the same for every policy.
+   */
+  readonly strictLocation?: true;
 }
 
 export interface Decision {
@@ -176,6 +184,8 @@ interface Match {
   readonly listedCountries: Int32Array;
   /** Policies that some condition does not match: the OR of `notMatched` over the conditions. */
   readonly failed: Int32Array;
+  /** Policies that some condition other than location does not match: out of scope wherever the request comes from. */
+  readonly outOfScope: Int32Array;
   /** Policies that some condition lacks a signal for: the OR of `noInfo` over the conditions. */
   readonly lacking: Int32Array;
 }
@@ -200,6 +210,7 @@ const MAX_CACHED_LABEL_SETS = 8192;
 const NO_HITS: readonly number[] = Object.freeze([]);
 const EMPTY: readonly never[] = Object.freeze([]);
 const NO_SESSION_CONTROLS: MergedSessionControls = Object.freeze({});
+const STRICT_LOCATION_ONLY: MergedSessionControls = Object.freeze({ strictLocation: true });
 
 export function evaluate(
   set: CompiledPolicySet,
@@ -218,8 +229,8 @@ export function evaluate(
   readSignals(set, state, request, ip, country, satisfiedMask, signals);
   matchConditions(set, subject, request, signals, match);
 
-  const { words, active, enforced } = set.bits;
-  const { failed, lacking } = match;
+  const { words, active, enforced, strictLocation } = set.bits;
+  const { failed, lacking, outOfScope } = match;
   const policies = set.policies;
   // Allocated only when something goes in: most decisions block nothing and lack no signal.
   let blockedBy: string[] | undefined;
@@ -230,8 +241,11 @@ export function evaluate(
   let blockedByControl = false;
   let frequency = -1;
   let persistent = 0;
+  let strict = 0;
 
   for (let w = 0; w < words; w++) {
+    // Strict location enforcement is asked for by enforced policies in scope, whatever their location condition says.
+    strict |= active[w] & enforced[w] & strictLocation[w] & ~outOfScope[w];
     // An enforced policy applies when no condition failed and none lacked a signal; report-only ones change nothing.
     const reached = active[w] & enforced[w] & ~failed[w];
     for (let undecided = reached & lacking[w]; undecided !== 0; undecided &= undecided - 1) {
@@ -270,7 +284,7 @@ export function evaluate(
 
   const blocked = blockedBy !== undefined;
   const outcome = blocked ? 'block' : missing !== undefined ? 'challenge' : 'allow';
-  const sessionControls = mergedSessionControls(frequency, persistent);
+  const sessionControls = mergedSessionControls(frequency, persistent, strict !== 0);
   const evaluatedAt = isoTime(now);
   const missingControls = blocked ? EMPTY : (missing ?? EMPTY);
   const decision: Decision =
@@ -348,10 +362,13 @@ function append<T>(list: T[] | undefined, item: T): T[] {
   return list;
 }
 
-function mergedSessionControls(frequency: number, persistent: number): MergedSessionControls {
-  if (persistent === 0) return frequency < 0 ? NO_SESSION_CONTROLS : { signInFrequencyMinutes: frequency };
-  const persistentBrowser = persistent === 2 ? 'never' : 'always';
-  return frequency < 0 ? { persistentBrowser } : { signInFrequencyMinutes: frequency, persistentBrowser };
+function mergedSessionControls(frequency: number, persistent: number, strictLocation: boolean): MergedSessionControls {
+  if (frequency < 0 && persistent === 0) return strictLocation ? STRICT_LOCATION_ONLY : NO_SESSION_CONTROLS;
+  const controls: { -readonly [K in keyof MergedSessionControls]: MergedSessionControls[K] } = {};
+  if (frequency >= 0) controls.signInFrequencyMinutes = frequency;
+  if (persistent !== 0) controls.persistentBrowser = persistent === 2 ? 'never' : 'always';
+  if (strictLocation) controls.strictLocation = true;
+  return controls;
 }
 
 const stateBySet = new WeakMap<CompiledPolicySet, SetState>();
@@ -397,6 +414,7 @@ function newMatch(words: number): Match {
     listedApps: new Int32Array(2 * words),
     listedCountries: new Int32Array(2 * words),
     failed: new Int32Array(words),
+    outOfScope: new Int32Array(words),
     lacking: new Int32Array(words),
   };
 }
@@ -527,7 +545,7 @@ function matchConditions(
   const insideTrusted = trusted ? b.includeAllTrusted : none;
   const outsideTrusted = trusted ? b.excludeAllTrusted : none;
   const anyLocation = b.anyLocationNoExclusion;
-  const { failed, lacking } = m;
+  const { failed, outOfScope, lacking } = m;
 
   for (let w = 0; w < words; w++) {
     // users: an exclusion beats an inclusion.
@@ -565,7 +583,9 @@ function matchConditions(
     noInfo[5 * words + w] = signInRiskUnknown[w];
     notMatched[6 * words + w] = userRisk[w];
     noInfo[6 * words + w] = userRiskUnknown[w];
-    failed[w] = users | application | platform[w] | clientApp[w] | location | signInRisk[w] | userRisk[w];
+    const others = users | application | platform[w] | clientApp[w] | signInRisk[w] | userRisk[w];
+    outOfScope[w] = others;
+    failed[w] = others | location;
     lacking[w] =
       applicationUnknown |
       platformUnknown[w] |

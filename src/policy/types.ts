@@ -123,6 +123,15 @@ export const SIGN_IN_FREQUENCY_TYPES = ['days', 'hours'] as const;
 export const SIGN_IN_FREQUENCY_INTERVALS = ['timeBased', 'everyTime'] as const;
 export const SIGN_IN_FREQUENCY_AUTH_TYPES = ['primaryAndSecondaryAuthentication', 'secondaryAuthentication'] as const;
 export const PERSISTENT_BROWSER_MODES = ['always', 'never'] as const;
+/**
+ * Graph's `continuousAccessEvaluationMode` (beta). `strictLocation` is the portal's "Strictly enforce location
+ * policies"; `strictEnforcement` (the older "Strict enforcement") means strict location enforcement as well, plus
+ * blocking clients that cannot do continuous access evaluation; `disabled` turns continuous access evaluation off.
+ */
+export const CONTINUOUS_ACCESS_EVALUATION_MODES = ['strictEnforcement', 'disabled', 'strictLocation'] as const;
+export type ContinuousAccessEvaluationMode = (typeof CONTINUOUS_ACCESS_EVALUATION_MODES)[number];
+/** The modes that ask for a policy's location conditions to be re-evaluated on every request. */
+export const STRICT_LOCATION_MODES: readonly ContinuousAccessEvaluationMode[] = ['strictLocation', 'strictEnforcement'];
 
 export interface SignInFrequencySessionControl {
   isEnabled: boolean;
@@ -135,6 +144,11 @@ export interface SignInFrequencySessionControl {
 export interface PersistentBrowserSessionControl {
   isEnabled: boolean;
   mode?: (typeof PERSISTENT_BROWSER_MODES)[number] | null;
+}
+
+/** Graph's `continuousAccessEvaluationSessionControl` (beta): how continuous access evaluation treats the policy. */
+export interface ContinuousAccessEvaluationSessionControl {
+  mode: ContinuousAccessEvaluationMode;
 }
 
 /**
@@ -150,6 +164,8 @@ export interface ConditionalAccessSessionControls {
   signInFrequency?: SignInFrequencySessionControl | null;
   persistentBrowser?: PersistentBrowserSessionControl | null;
   disableResilienceDefaults?: boolean | null;
+  /** Graph beta. `strictLocation` / `strictEnforcement` ask for strict location enforcement (docs/sessions.md). */
+  continuousAccessEvaluation?: ContinuousAccessEvaluationSessionControl | null;
   applicationEnforcedRestrictions?: UnenforcedSessionControl | null;
   cloudAppSecurity?: UnenforcedSessionControl | null;
   secureSignInSession?: UnenforcedSessionControl | null;

@@ -230,6 +230,7 @@ function mergeDecisions(evaluations: readonly Evaluation[]): Decision {
     sessionControls: {
       ...(frequencies.length ? { signInFrequencyMinutes: Math.min(...frequencies) } : {}),
       ...(modes.length ? { persistentBrowser: modes.includes('never') ? 'never' : 'always' } : {}),
+      ...(decisions.some((d) => d.sessionControls.strictLocation) ? { strictLocation: true as const } : {}),
     },
     notEnoughInformation: [...new Set(decisions.flatMap((d) => d.notEnoughInformation))],
     evaluatedAt: decisions[0].evaluatedAt,

@@ -8,7 +8,7 @@ import { openStore } from '../store/store.ts';
 import { SessionCache } from './cache.ts';
 import { SessionRepository, SessionUserError } from './repository.ts';
 import { ACTIVITY_WRITE_INTERVAL_MS, type LiveSession, type SessionCheck, Sessions } from './sessions.ts';
-import { SessionSettingsError } from './settings.ts';
+import { DEFAULT_SESSION_SETTINGS, SessionSettingsError } from './settings.ts';
 import { readSessionSettings, updateSessionSettings } from './settings-store.ts';
 import { HOUR, MINUTE, openSessionWorld, recordingLogger, type SessionWorld } from './testing/world.ts';
 import { hashToken, newToken } from './tokens.ts';
@@ -457,6 +457,19 @@ const cases: Array<{ name: string; run: (w: SessionWorld) => Promise<void> }> = 
     },
   },
   {
+    name: 'settings stored before continuous location enforcement existed read it as off; a PATCH keeps the rest',
+    async run(w) {
+      const value =
+        '{"maximumSessionLengthMinutes": 480, "warningBeforeExpiryMinutes": 15, "inactivityTimeoutMinutes": 60}';
+      await w.contoso.insertInto('tenant_settings', { key: 'sessionSettings', value, modified_at: 1 }).execute();
+      const older = { maximumSessionLengthMinutes: 480, warningBeforeExpiryMinutes: 15, inactivityTimeoutMinutes: 60 };
+      assert.deepEqual(await readSessionSettings(w.contoso), { ...older, continuousLocationEnforcement: false });
+      assert.ok((await updateSessionSettings(w.contoso, { continuousLocationEnforcement: true })).ok);
+      assert.deepEqual(await readSessionSettings(w.contoso), { ...older, continuousLocationEnforcement: true });
+      assert.deepEqual(await readSessionSettings(w.fabrikam), DEFAULT_SESSION_SETTINGS);
+    },
+  },
+  {
     name: 'an invalid settings update changes nothing and names every problem',
     async run(w) {
       await settle(w, { inactivityTimeoutMinutes: 30 });
@@ -475,6 +488,7 @@ const cases: Array<{ name: string; run: (w: SessionWorld) => Promise<void> }> = 
         maximumSessionLengthMinutes: 1440,
         warningBeforeExpiryMinutes: 20,
         inactivityTimeoutMinutes: 30,
+        continuousLocationEnforcement: false,
       });
       // A rejected first update leaves the tenant on the defaults, not a stored copy of them.
       assert.equal((await updateSessionSettings(w.fabrikam, { bogus: 1 })).ok, false);
@@ -489,12 +503,14 @@ const cases: Array<{ name: string; run: (w: SessionWorld) => Promise<void> }> = 
         updateSessionSettings(w.contoso, { maximumSessionLengthMinutes: 600 }),
         updateSessionSettings(w.contoso, { warningBeforeExpiryMinutes: 10 }),
         updateSessionSettings(w.contoso, { inactivityTimeoutMinutes: 45 }),
+        updateSessionSettings(w.contoso, { continuousLocationEnforcement: true }),
       ]);
       assert.ok(results.every((r) => r.ok));
       assert.deepEqual(await readSessionSettings(w.contoso), {
         maximumSessionLengthMinutes: 600,
         warningBeforeExpiryMinutes: 10,
         inactivityTimeoutMinutes: 45,
+        continuousLocationEnforcement: true,
       });
     },
   },

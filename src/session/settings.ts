@@ -1,16 +1,21 @@
-// A tenant's session settings (issue 4): maximum session length, the warning before expiry and the inactivity
-// timeout, with their defaults and the validation that reports every problem. Pure: settings-store.ts stores them.
+// A tenant's session settings (issue 4): maximum session length, the warning before expiry, the inactivity timeout
+// and continuous (strict) location enforcement, with their defaults and the validation that reports every problem.
+// Pure: settings-store.ts stores them.
 //
 // JSON shape (what the admin API reads and writes, and what tenant_settings holds under 'sessionSettings'):
 //
 //   {
 //     "maximumSessionLengthMinutes": 1440,   // whole minutes, 60–1440; default 1440 (Entra's and Dynamics' maximum)
 //     "warningBeforeExpiryMinutes": 20,      // whole minutes, 1 up to less than the maximum length; default 20
-//     "inactivityTimeoutMinutes": null       // null = off (the default), or whole minutes from 5 up to less than the
-//   }                                        // maximum length
+//     "inactivityTimeoutMinutes": null,      // null = off (the default), or whole minutes from 5 up to less than the
+//                                            // maximum length
+//     "continuousLocationEnforcement": false // true: the gateway re-evaluates location conditions on every request;
+//   }                                        // default false (Entra's default); stored settings without it read false
 //
 // An update is a partial object (PATCH): the fields it names are merged over the current values, and the rules that
 // relate two fields are checked on the merged result.
+
+import type { MergedSessionControls } from '../policy/evaluate.ts';
 
 export interface SessionSettings {
   /** A session ends this many minutes after sign-in, whatever the activity. */
@@ -19,12 +24,19 @@ export interface SessionSettings {
   readonly warningBeforeExpiryMinutes: number;
   /** A session ends after this many minutes without user activity; null: no inactivity timeout. */
   readonly inactivityTimeoutMinutes: number | null;
+  /**
+   * Strict location enforcement for every policy of the tenant: the gateway re-evaluates location conditions on every
+   * forward-auth request, so a user who leaves the trusted network loses access at once. Off by default, as in Entra,
+   * where it is asked for per policy (continuous access evaluation `strictLocation`; see docs/sessions.md).
+   */
+  readonly continuousLocationEnforcement: boolean;
 }
 
 export const DEFAULT_SESSION_SETTINGS: SessionSettings = Object.freeze({
   maximumSessionLengthMinutes: 1440,
   warningBeforeExpiryMinutes: 20,
   inactivityTimeoutMinutes: null,
+  continuousLocationEnforcement: false,
 });
 
 /** The allowed ranges, in minutes. The upper bounds of the warning and the inactivity timeout are "less than the maximum length". */
@@ -34,8 +46,15 @@ export const SESSION_SETTING_LIMITS = Object.freeze({
   inactivityTimeoutMinutes: Object.freeze({ min: 5 }),
 });
 
-const FIELDS = ['maximumSessionLengthMinutes', 'warningBeforeExpiryMinutes', 'inactivityTimeoutMinutes'] as const;
+const FIELDS = [
+  'maximumSessionLengthMinutes',
+  'warningBeforeExpiryMinutes',
+  'inactivityTimeoutMinutes',
+  'continuousLocationEnforcement',
+] as const;
 type Field = (typeof FIELDS)[number];
+/** Fields added after settings were first stored: a stored object without one reads as its default. */
+const ADDED_LATER: readonly Field[] = ['continuousLocationEnforcement'];
 
 export type SessionSettingsValidation =
   | {
@@ -130,11 +149,19 @@ export function validateSessionSettings(
     );
   }
 
+  const strict = has('continuousLocationEnforcement')
+    ? patch.continuousLocationEnforcement
+    : (current.continuousLocationEnforcement ?? DEFAULT_SESSION_SETTINGS.continuousLocationEnforcement);
+  if (typeof strict !== 'boolean') {
+    problems.push(`continuousLocationEnforcement must be true or false, but it is ${show(strict)}`);
+  }
+
   if (problems.length > 0 || maximum === undefined) return { ok: false, problems };
   const settings: SessionSettings = Object.freeze({
     maximumSessionLengthMinutes: maximum,
     warningBeforeExpiryMinutes: warning as number,
     inactivityTimeoutMinutes: idle as number | null,
+    continuousLocationEnforcement: strict as boolean,
   });
   const warnings: string[] = [];
   if (
@@ -149,6 +176,19 @@ export function validateSessionSettings(
   return { ok: true, settings, warnings };
 }
 
+/**
+ * The gateway's question for a session: must each request's location conditions be re-evaluated with that request's
+ * address? Yes when the tenant asks for it for every policy (`continuousLocationEnforcement`), or when a decision
+ * for the session has `sessionControls.strictLocation` (an enforced policy in scope asks for it: Entra's
+ * "Strictly enforce location policies"). Either switch alone is enough; neither is on by default.
+ */
+export function mustRecheckLocation(
+  settings: Pick<SessionSettings, 'continuousLocationEnforcement'>,
+  decision: { readonly sessionControls: MergedSessionControls },
+): boolean {
+  return settings.continuousLocationEnforcement === true || decision.sessionControls.strictLocation === true;
+}
+
 /** A stored value that is not valid settings: reads fail closed with this, naming the tenant and every problem. */
 export class SessionSettingsError extends Error {
   override name = 'SessionSettingsError';
@@ -160,13 +200,14 @@ export class SessionSettingsError extends Error {
 }
 
 /**
- * Settings as stored: a complete object (every field present, nothing else). Throws SessionSettingsError otherwise —
- * a corrupt or hand-edited row must not quietly become the defaults, which may be longer than what the admin set.
+ * Settings as stored: a complete object (every field present, nothing else; a field added later, such as
+ * continuousLocationEnforcement, may be absent and reads as its default). Throws SessionSettingsError otherwise — a
+ * corrupt or hand-edited row must not quietly become the defaults, which may be longer than what the admin set.
  */
 export function parseStoredSessionSettings(value: unknown, tenantId: string): SessionSettings {
   const missing =
     value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? FIELDS.filter((f) => !Object.hasOwn(value, f))
+      ? FIELDS.filter((f) => !ADDED_LATER.includes(f) && !Object.hasOwn(value, f))
       : [];
   const result = validateSessionSettings(value);
   const problems = [...missing.map((f) => `${f} is missing`), ...(result.ok ? [] : result.problems)];

@@ -747,6 +747,114 @@ describe('normalizePolicy: parts Portcullis does not evaluate', () => {
   });
 });
 
+describe('normalizePolicy: continuous access evaluation (strict location enforcement)', () => {
+  /** Entra's "Strictly enforce location policies" on a block outside trusted locations, as Graph beta exports it. */
+  const strict = (mode: unknown, edit: (p: Raw) => void = () => {}) =>
+    rawPolicy((p) => {
+      p.conditions.locations = { includeLocations: ['All'], excludeLocations: ['AllTrusted'] };
+      p.grantControls = { operator: 'OR', builtInControls: ['block'] };
+      p.sessionControls = {
+        continuousAccessEvaluation: {
+          '@odata.type': '#microsoft.graph.continuousAccessEvaluationSessionControl',
+          mode,
+        },
+      };
+      edit(p);
+    });
+
+  const kept: Array<{ name: string; raw: Raw; mode: string | undefined; warning?: [string, RegExp] }> = [
+    { name: "'strictLocation' is kept, without a warning", raw: strict('strictLocation'), mode: 'strictLocation' },
+    {
+      name: "any casing, as PowerShell writes it ('Mode': 'StrictLocation')",
+      raw: strict(undefined, (p) => {
+        p.sessionControls.continuousAccessEvaluation = { Mode: 'StrictLocation' };
+      }),
+      mode: 'strictLocation',
+    },
+    {
+      name: "'strictEnforcement' is kept, and the warning says only its location part is enforced",
+      raw: strict('strictEnforcement'),
+      mode: 'strictEnforcement',
+      warning: [
+        'sessionControls.continuousAccessEvaluation.mode',
+        /^'strictEnforcement': its location part is enforced, as 'strictLocation'.*no counterpart/,
+      ],
+    },
+    {
+      name: "'disabled' is kept, and the warning says it does not turn the tenant setting off",
+      raw: strict('disabled'),
+      mode: 'disabled',
+      warning: [
+        'sessionControls.continuousAccessEvaluation.mode',
+        /^'disabled': kept, but it does not turn off the tenant's continuousLocationEnforcement/,
+      ],
+    },
+    {
+      name: "'strictLocation' on a policy without a location condition warns that it does nothing",
+      raw: strict('strictLocation', (p) => {
+        p.conditions.locations = null;
+      }),
+      mode: 'strictLocation',
+      warning: ['sessionControls.continuousAccessEvaluation.mode', /^'strictLocation' has no effect here/],
+    },
+    { name: 'a null mode sets nothing', raw: strict(null), mode: undefined },
+    {
+      name: 'a null control sets nothing',
+      raw: strict(undefined, (p) => {
+        p.sessionControls = { continuousAccessEvaluation: null };
+      }),
+      mode: undefined,
+    },
+  ];
+  for (const c of kept) {
+    test(c.name, () => {
+      const result = normalizePolicy(c.raw, ctx);
+      assert.deepEqual(result.problems, []);
+      assert.deepEqual(
+        result.warnings.map((w) => w.field),
+        c.warning ? [c.warning[0]] : [],
+      );
+      if (c.warning) assert.match(result.warnings[0].message, c.warning[1]);
+      const policy = result.policy as ConditionalAccessPolicy;
+      assert.deepEqual(
+        policy.sessionControls?.continuousAccessEvaluation,
+        c.mode === undefined ? undefined : { mode: c.mode },
+      );
+    });
+  }
+
+  test('it round-trips: the policy as served (JSON) reads back the same', () => {
+    for (const mode of ['strictLocation', 'strictEnforcement', 'disabled']) {
+      const first = policyOf(strict(mode));
+      const again = policyOf(JSON.parse(JSON.stringify(first)));
+      assert.deepEqual(again, first);
+      assert.deepEqual(JSON.parse(JSON.stringify(first)).sessionControls, { continuousAccessEvaluation: { mode } });
+    }
+  });
+
+  for (const [name, mode, message] of [
+    [
+      "Graph's 'unknownFutureValue'",
+      'unknownFutureValue',
+      "'unknownFutureValue' is not one of the values Portcullis supports: strictEnforcement, disabled, strictLocation",
+    ],
+    ['a number', 1, '1 is not one of the values Portcullis supports: strictEnforcement, disabled, strictLocation'],
+  ] as const) {
+    test(`a mode that is ${name} is a problem naming the field and the value`, () => {
+      const result = normalizePolicy(strict(mode), ctx);
+      assert.equal(result.policy, undefined);
+      assert.deepEqual(result.problems, [
+        {
+          file: FILE,
+          object: "policy 'Require MFA for everyone' (id p-1)",
+          field: 'sessionControls.continuousAccessEvaluation.mode',
+          message,
+        },
+      ]);
+    });
+  }
+});
+
 describe('normalizeNamedLocation', () => {
   const LCTX = { file: 'exports/locations.json', index: 0 };
   function locationOf(raw: unknown): NamedLocation {

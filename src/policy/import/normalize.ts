@@ -15,6 +15,7 @@ import {
   type BuiltInControl,
   CLIENT_APP_TYPES,
   type ClientAppType,
+  CONTINUOUS_ACCESS_EVALUATION_MODES,
   COUNTRY_LOOKUP_METHODS,
   COUNTRY_NAMED_LOCATION_TYPE,
   type ConditionalAccessApplications,
@@ -40,6 +41,7 @@ import {
   SIGN_IN_FREQUENCY_INTERVALS,
   SIGN_IN_FREQUENCY_TYPES,
   type SignInFrequencySessionControl,
+  STRICT_LOCATION_MODES,
   type UnenforcedSessionControl,
   USER_ACTIONS,
 } from '../types.ts';
@@ -268,6 +270,16 @@ export function normalizePolicy(raw: unknown, ctx: NormalizeContext): Normalized
   const sessionControls = readSessionControls(prop(raw, 'sessionControls'), r);
   if (r.problems.length > 0 || state === undefined || conditions === undefined) {
     return { problems: r.problems, warnings: r.warnings };
+  }
+  const mode = sessionControls?.continuousAccessEvaluation?.mode;
+  const locations = conditions.locations;
+  const hasLocationCondition =
+    (locations?.includeLocations.length ?? 0) > 0 || (locations?.excludeLocations.length ?? 0) > 0;
+  if (mode !== undefined && STRICT_LOCATION_MODES.includes(mode) && !hasLocationCondition) {
+    r.warn(
+      'sessionControls.continuousAccessEvaluation.mode',
+      `${show(mode)} has no effect here: the policy has no location condition to re-evaluate on each request`,
+    );
   }
   const policy: ConditionalAccessPolicy = {
     id,
@@ -569,6 +581,29 @@ function readSessionControls(value: unknown, r: Report): ConditionalAccessSessio
     controls.disableResilienceDefaults = readBoolean(resilience, 'sessionControls.disableResilienceDefaults', r, false);
   }
 
+  const cae = readObject(prop(s, 'continuousAccessEvaluation'), 'sessionControls.continuousAccessEvaluation', r, false);
+  if (cae !== undefined) {
+    const field = 'sessionControls.continuousAccessEvaluation.mode';
+    const mode = readEnum(prop(cae, 'mode'), CONTINUOUS_ACCESS_EVALUATION_MODES, field, r);
+    if (mode !== undefined) controls.continuousAccessEvaluation = { mode };
+    if (mode === 'strictEnforcement') {
+      // Entra's "Strict enforcement" is strict location enforcement plus blocking clients that cannot do CAE.
+      r.warn(
+        field,
+        "'strictEnforcement': its location part is enforced, as 'strictLocation' (location conditions are " +
+          're-evaluated on every forward-auth request); its other part, blocking clients that cannot do continuous ' +
+          'access evaluation, has no counterpart in Portcullis',
+      );
+    } else if (mode === 'disabled') {
+      // Turning re-evaluation off for some policies would weaken a tenant that asked for it: fail closed.
+      r.warn(
+        field,
+        "'disabled': kept, but it does not turn off the tenant's continuousLocationEnforcement setting for this " +
+          "policy's users",
+      );
+    }
+  }
+
   // Kept (so a session-only policy stays a well-formed policy and exports round-trip) but not enforced.
   const unenforced: Array<[keyof ConditionalAccessSessionControls & string, string]> = [
     ['applicationEnforcedRestrictions', 'not enforced: Portcullis passes no app-enforced restrictions to applications'],
@@ -586,7 +621,7 @@ function readSessionControls(value: unknown, r: Report): ConditionalAccessSessio
     (controls as Record<string, unknown>)[name] = kept;
     r.warn(`sessionControls.${name}`, why);
   }
-  for (const name of ['continuousAccessEvaluation', 'globalSecureAccessFilteringProfile', 'networkAccessSecurity']) {
+  for (const name of ['globalSecureAccessFilteringProfile', 'networkAccessSecurity']) {
     const control = prop(s, name);
     if (isRecord(control) && hasContent(control))
       r.warn(`sessionControls.${name}`, 'ignored: not supported by Portcullis');

@@ -323,6 +323,17 @@ describe('validatePolicies', () => {
       problems: [],
     },
     {
+      name: 'continuous access evaluation alone counts as a session control, in any mode',
+      policies: (['strictLocation', 'strictEnforcement', 'disabled'] as const).map((mode) =>
+        policy((p) => {
+          p.id = `p-${mode}`;
+          p.grantControls = null;
+          p.sessionControls = { continuousAccessEvaluation: { mode } };
+        }),
+      ),
+      problems: [],
+    },
+    {
       name: 'no users, groups or roles',
       policies: [
         policy((p) => {

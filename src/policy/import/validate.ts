@@ -199,6 +199,7 @@ function hasSessionControl(controls: ConditionalAccessSessionControls | null | u
     controls.signInFrequency?.isEnabled === true ||
     controls.persistentBrowser?.isEnabled === true ||
     controls.disableResilienceDefaults === true ||
+    controls.continuousAccessEvaluation?.mode !== undefined ||
     controls.applicationEnforcedRestrictions?.isEnabled === true ||
     controls.cloudAppSecurity?.isEnabled === true ||
     controls.secureSignInSession?.isEnabled === true
