@@ -12,6 +12,8 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/load.ts';
 import { Keyring } from './crypto/keyring.ts';
 import { type LoadedMasterKey, loadMasterKey, masterKeyId } from './crypto/master-key.ts';
+import { gatewayPlugin } from './gateway/plugin.ts';
+import { SessionModuleGatewaySessions } from './gateway/session-port.ts';
 import { openCountryDatabaseSync } from './geo/country-lookup.ts';
 import { createLogger } from './http/logger.ts';
 import { deleteExpiredPayloads } from './oidc/payload-adapter.ts';
@@ -143,6 +145,20 @@ export function createPortcullis(options: StartOptions): Portcullis {
     plugins: [
       oidcPlugin(services, { publicUrl: options.publicUrl, onProviders: (p) => (providers = p) }),
       sessionPlugin({ store, sessions: services.sessions, clock, publicUrl: options.publicUrl }),
+      gatewayPlugin(
+        {
+          store,
+          keyring,
+          policies: services.policies,
+          sessions: new SessionModuleGatewaySessions({
+            sessions: services.sessions,
+            publicUrl: options.publicUrl ?? (() => config.publicUrl),
+            cookieDomain: config.gateway.cookieDomain,
+            logger,
+          }),
+        },
+        { publicUrl: options.publicUrl },
+      ),
       adminPlugin(services, { publicUrl: options.publicUrl }),
     ],
   });

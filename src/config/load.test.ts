@@ -82,6 +82,12 @@ describe('defaults', () => {
         ip: { maxFailures: 50, windowSeconds: 300, throttleSeconds: 900 },
       },
       tokens: { accessTokenMinutes: 60, refreshTokenDays: 90 },
+      gateway: {
+        applications: [],
+        cookieDomain: undefined,
+        groups: 'displayName',
+        headers: { user: 'Remote-User', groups: 'Remote-Groups', email: 'Remote-Email', name: 'Remote-Name' },
+      },
     });
   });
 
@@ -187,6 +193,35 @@ const envCases: { name: string; value: string; path: string; expected: unknown }
     expected: 15,
   },
   { name: 'PORTCULLIS_TOKENS_REFRESH_TOKEN_DAYS', value: '14', path: 'tokens.refreshTokenDays', expected: 14 },
+  {
+    name: 'PORTCULLIS_GATEWAY_APPLICATIONS',
+    value: '[{"tenant":"default","applicationId":"a1","hosts":["Wiki.localhost"]}]',
+    path: 'gateway.applications',
+    expected: [
+      {
+        tenant: 'default',
+        applicationId: 'a1',
+        hosts: [{ kind: 'exact', text: 'wiki.localhost', host: 'wiki.localhost' }],
+        paths: ['/'],
+      },
+    ],
+  },
+  {
+    name: 'PORTCULLIS_GATEWAY_COOKIE_DOMAIN',
+    value: '.localhost',
+    path: 'gateway.cookieDomain',
+    expected: 'localhost',
+  },
+  { name: 'PORTCULLIS_GATEWAY_GROUPS', value: 'id', path: 'gateway.groups', expected: 'id' },
+  { name: 'PORTCULLIS_GATEWAY_HEADERS_USER', value: 'X-User', path: 'gateway.headers.user', expected: 'X-User' },
+  {
+    name: 'PORTCULLIS_GATEWAY_HEADERS_GROUPS',
+    value: 'X-Groups',
+    path: 'gateway.headers.groups',
+    expected: 'X-Groups',
+  },
+  { name: 'PORTCULLIS_GATEWAY_HEADERS_EMAIL', value: 'X-Email', path: 'gateway.headers.email', expected: 'X-Email' },
+  { name: 'PORTCULLIS_GATEWAY_HEADERS_NAME', value: 'X-Name', path: 'gateway.headers.name', expected: 'X-Name' },
 ];
 
 describe('environment variables override the defaults', () => {
@@ -526,7 +561,7 @@ describe('unknown options are problems, with a suggestion', () => {
       name: 'a session section that does not exist yet',
       yaml: 'session:\n  inactivityMinutes: 2',
       problems: [
-        "option 'session' is not a known option; the options here are 'dataDir', 'port', 'host', 'publicUrl', 'store', 'masterKey', 'trustedProxies', 'tls', 'log', 'geo', 'policyLimits', 'lockout', 'tokens'",
+        "option 'session' is not a known option; the options here are 'dataDir', 'port', 'host', 'publicUrl', 'store', 'masterKey', 'trustedProxies', 'tls', 'log', 'geo', 'policyLimits', 'lockout', 'tokens', 'gateway'",
       ],
     },
   ];
@@ -589,7 +624,7 @@ test('every problem is reported at once, file and environment together, in schem
     "lockout: option 'threshold' must be an integer between 1 and 100 but it's configured as '0'",
     "lockout: option 'colour' is not a known option; the options here are 'threshold', 'initialLockoutSeconds', 'maxLockoutSeconds', 'resetAfterSeconds', 'lockoutMemorySeconds', 'rememberedBadPasswords', 'attemptTimeoutSeconds', 'ip'",
     "tokens: option 'refreshTokenDays' must be an integer between 1 and 365 but it's configured as '1000'",
-    "option 'extra' is not a known option; the options here are 'dataDir', 'port', 'host', 'publicUrl', 'store', 'masterKey', 'trustedProxies', 'tls', 'log', 'geo', 'policyLimits', 'lockout', 'tokens'",
+    "option 'extra' is not a known option; the options here are 'dataDir', 'port', 'host', 'publicUrl', 'store', 'masterKey', 'trustedProxies', 'tls', 'log', 'geo', 'policyLimits', 'lockout', 'tokens', 'gateway'",
     "tls: options 'certFile' and 'keyFile' must be set together but only 'keyFile' is configured, not 'certFile'",
   ]);
   try {
@@ -599,7 +634,7 @@ test('every problem is reported at once, file and environment together, in schem
     assert.equal(
       error.message,
       "the configuration has 2 problems:\n  option 'port' must be an integer between 1 and 65535 but it's configured as '0'\n" +
-        "  option 'extra' is not a known option; the options here are 'dataDir', 'port', 'host', 'publicUrl', 'store', 'masterKey', 'trustedProxies', 'tls', 'log', 'geo', 'policyLimits', 'lockout', 'tokens'",
+        "  option 'extra' is not a known option; the options here are 'dataDir', 'port', 'host', 'publicUrl', 'store', 'masterKey', 'trustedProxies', 'tls', 'log', 'geo', 'policyLimits', 'lockout', 'tokens', 'gateway'",
     );
   }
 });

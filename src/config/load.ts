@@ -35,6 +35,7 @@ export interface Config {
   readonly policyLimits: Readonly<PolicyLimits>;
   readonly lockout: SchemaValues['lockout'];
   readonly tokens: SchemaValues['tokens'];
+  readonly gateway: SchemaValues['gateway'];
 }
 
 /** What the command line may override: `--data-dir`, `--port`, `--public-url`. */
@@ -219,6 +220,7 @@ function finish(values: SchemaValues, failed: ReadonlySet<string>, problems: str
   notAbove(problems, ok, 'lockout', values.lockout, 'initialLockoutSeconds', 'maxLockoutSeconds');
 
   const publicUrl = values.publicUrl ?? `${tls ? 'https' : 'http'}://localhost:${values.port}`;
+  if (ok('publicUrl', 'gateway.cookieDomain', 'gateway.applications')) gatewayProblems(values, publicUrl, problems);
   return {
     dataDir: values.dataDir,
     port: values.port,
@@ -233,7 +235,41 @@ function finish(values: SchemaValues, failed: ReadonlySet<string>, problems: str
     policyLimits: values.policyLimits,
     lockout: values.lockout,
     tokens: values.tokens,
+    gateway: values.gateway,
   };
+}
+
+/** The gateway's options that must agree: distinct header names, and a cookie domain that covers every host. */
+function gatewayProblems(values: SchemaValues, publicUrl: string, problems: string[]): void {
+  const { headers, cookieDomain, applications } = values.gateway;
+  const seen = new Map<string, string>();
+  for (const [key, name] of Object.entries(headers)) {
+    const other = seen.get(name.toLowerCase());
+    if (other !== undefined) {
+      problems.push(
+        `gateway.headers: options '${other}' and '${key}' must name different headers but both are '${name}'`,
+      );
+    }
+    seen.set(name.toLowerCase(), key);
+  }
+  if (cookieDomain === undefined) return;
+  const under = (host: string) => host === cookieDomain || host.endsWith(`.${cookieDomain}`);
+  const publicHost = new URL(publicUrl).hostname;
+  if (!under(publicHost)) {
+    problems.push(
+      `gateway: option 'cookieDomain' must be the public URL's host '${publicHost}' or a parent of it but it's configured as '${cookieDomain}'`,
+    );
+  }
+  for (const [i, app] of applications.entries()) {
+    for (const host of app.hosts) {
+      const name = host.kind === 'exact' ? host.host : host.suffix.slice(1);
+      if (!under(name)) {
+        problems.push(
+          `gateway.applications[${i}]: host '${host.text}' is not under cookieDomain '${cookieDomain}', so the session cookie would never reach it`,
+        );
+      }
+    }
+  }
 }
 
 function notAbove<S extends Record<string, unknown>>(

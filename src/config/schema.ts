@@ -1,6 +1,7 @@
 // The Portcullis configuration schema: every option with its default, its documentation and its environment variable,
 // in one place. docs/configuration.md is generated from it (src/config/docs.ts); load.ts validates against it.
 
+import { type ConfiguredGatewayApplication, PatternError, parseGatewayRules } from '../gateway/patterns.ts';
 import { type Cidr, CidrParseError, parseCidr } from '../net/cidr.ts';
 import { formatIp, tryParseIp } from '../net/ip.ts';
 import { DEFAULT_LIMITS } from '../policy/import/limits.ts';
@@ -9,6 +10,7 @@ import {
   type Checked,
   integer,
   list,
+  type OptionSpec,
   oneOf,
   optionalFile,
   section,
@@ -320,6 +322,47 @@ export const schema = section('Portcullis configuration', {
       unit: 'days',
     }),
   }),
+  gateway: section(
+    'Forward auth (src/gateway/): reverse proxies (nginx `auth_request`, Traefik `ForwardAuth`, Caddy `forward_auth`) ' +
+      'ask `/api/authz/auth-request` or `/api/authz/forward-auth` about every request; Conditional Access runs each ' +
+      'time. docs/forward-auth.md has the proxy configurations.',
+    {
+      applications: gatewayApplications(),
+      cookieDomain: text<string | undefined>({
+        doc:
+          'The domain of the forward-auth session cookies, so that one sign-in covers every application under it ' +
+          '(`example.com` covers `wiki.example.com` and `auth.example.com`). It must be the host of the public URL ' +
+          'or a parent of it, and every configured application host must lie under it. When absent the cookies are ' +
+          "host-only: forward auth then works only for applications on Portcullis's own host name.",
+        env: 'PORTCULLIS_GATEWAY_COOKIE_DOMAIN',
+        default: undefined,
+        defaultText: "none (host-only cookies on the public URL's host)",
+        type: 'domain name',
+        must: 'must be a domain name such as example.com',
+        parse: parseCookieDomain,
+      }),
+      groups: oneOf({
+        doc:
+          'What the groups header lists, comma-separated: `displayName` (group names, as Authelia sends them; a name ' +
+          "that contains a comma is sent as the group's id instead) or `id` (group object ids, which never change). " +
+          'Nested groups are included.',
+        env: 'PORTCULLIS_GATEWAY_GROUPS',
+        default: 'displayName',
+        values: ['displayName', 'id'] as const,
+      }),
+      headers: section(
+        'Names of the identity headers an allowed request carries to the application. The defaults are ' +
+          "Authelia's. Values are UTF-8; every header is always sent (empty when there is nothing to say), so a " +
+          'proxy that copies them replaces any copy the client sent.',
+        {
+          user: headerName('user', "The user's user principal name (`alice@contoso.com`).", 'Remote-User'),
+          groups: headerName('groups', "The user's groups (see `gateway.groups`).", 'Remote-Groups'),
+          email: headerName('email', "The user's mail address; empty when the user has none.", 'Remote-Email'),
+          name: headerName('name', "The user's display name.", 'Remote-Name'),
+        },
+      ),
+    },
+  ),
 });
 
 /** The values the schema produces, before the cross-option steps in load.ts turn them into a `Config`. */
@@ -391,4 +434,113 @@ function parseProxy(value: string): Checked<Cidr> {
     if (error instanceof CidrParseError) return { ok: false, must, detail: error.message };
     throw error;
   }
+}
+
+const GATEWAY_APPLICATIONS_MUST =
+  'must be a list of applications, each with tenant, applicationId, hosts and optionally paths';
+const GATEWAY_APPLICATION_KEYS = ['tenant', 'applicationId', 'hosts', 'paths'];
+
+/**
+ * `gateway.applications`: forward-auth applications from the file (a YAML list of mappings) or from
+ * PORTCULLIS_GATEWAY_APPLICATIONS (the same list as JSON). Host and path rules are checked as the API checks them;
+ * whether the tenant and the application exist is checked when the server starts.
+ */
+function gatewayApplications(): OptionSpec<readonly ConfiguredGatewayApplication[]> {
+  return {
+    kind: 'option',
+    doc:
+      'Forward-auth applications: each names its tenant (name or id), the directory application whose id ' +
+      'Conditional Access sees (`applicationId`, a public client), the `hosts` it claims (`wiki.example.com`, or ' +
+      '`*.example.com` for every name under example.com) and optionally `paths` (prefixes, default `/`). A request ' +
+      'goes to the most specific host, then the longest path prefix; a host no application claims is denied. ' +
+      'Applications can also be registered through the API; both kinds apply together. In the environment ' +
+      'variable, write the list as JSON.',
+    type: 'list of `{tenant, applicationId, hosts: [...], paths: [...]}`',
+    default: [],
+    env: 'PORTCULLIS_GATEWAY_APPLICATIONS',
+    fromText: (text) => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text;
+      }
+    },
+    check: (value) => {
+      if (!Array.isArray(value)) return { ok: false, must: GATEWAY_APPLICATIONS_MUST };
+      const out: ConfiguredGatewayApplication[] = [];
+      for (const [i, entry] of value.entries()) {
+        const fail = (detail: string): Checked<never> => ({
+          ok: false,
+          must: GATEWAY_APPLICATIONS_MUST,
+          detail: `entry ${i + 1}: ${detail}`,
+        });
+        if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return fail('is not a mapping');
+        const unknown = Object.keys(entry).find((key) => !GATEWAY_APPLICATION_KEYS.includes(key));
+        if (unknown !== undefined) return fail(`${showValue(unknown)} is not a known key`);
+        const { tenant, applicationId, hosts, paths } = entry as Record<string, unknown>;
+        if (typeof tenant !== 'string' || tenant.trim() === '') return fail('tenant must be a tenant name or id');
+        if (typeof applicationId !== 'string' || applicationId.trim() === '') {
+          return fail('applicationId must be the application (client) id');
+        }
+        try {
+          const rules = parseGatewayRules({ hosts, paths });
+          out.push({ tenant: tenant.trim(), applicationId: applicationId.trim(), ...rules });
+        } catch (error) {
+          if (error instanceof PatternError) return fail(error.message);
+          throw error;
+        }
+      }
+      return { ok: true, value: out };
+    },
+    show: showValue,
+  };
+}
+
+/** Header names an operator may not take over: they are the proxy's and the request's own. */
+const RESERVED_HEADERS = new Set([
+  'host',
+  'cookie',
+  'authorization',
+  'connection',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'te',
+  'upgrade',
+  'location',
+  'set-cookie',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-uri',
+  'x-forwarded-method',
+  'x-original-url',
+  'x-original-method',
+  'x-request-id',
+]);
+
+function headerName(key: string, doc: string, fallback: string): OptionSpec<string> {
+  const must = 'must be an HTTP header name (letters, digits and hyphens) that is not a standard header';
+  return text<string>({
+    doc,
+    env: `PORTCULLIS_GATEWAY_HEADERS_${key.toUpperCase()}`,
+    default: fallback,
+    type: 'HTTP header name',
+    must,
+    parse: (value) => {
+      const name = value.trim();
+      if (!/^[A-Za-z][A-Za-z0-9-]{0,63}$/.test(name)) return { ok: false, must };
+      if (RESERVED_HEADERS.has(name.toLowerCase())) return { ok: false, must, detail: `${name} is reserved` };
+      return { ok: true, value: name };
+    },
+  });
+}
+
+function parseCookieDomain(value: string): Checked<string | undefined> {
+  const must = 'must be a domain name such as example.com';
+  const domain = value.trim().toLowerCase().replace(/^\./, '').replace(/\.$/, '');
+  const label = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+  if (domain === '' || domain.length > 253 || !domain.split('.').every((l) => label.test(l)))
+    return { ok: false, must };
+  return { ok: true, value: domain };
 }

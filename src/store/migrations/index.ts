@@ -4,11 +4,13 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_sign_in_state.ts';
 import * as m0003 from './0003_sessions.ts';
+import * as m0004 from './0004_gateway.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001,
   '0002_sign_in_state': m0002,
   '0003_sessions': m0003,
+  '0004_gateway': m0004,
 };
 
 export const migrationProvider: MigrationProvider = {

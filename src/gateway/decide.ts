@@ -1,0 +1,116 @@
+// The forward-auth decision for one proxied request, as an ordered list of steps (free of HTTP: the handlers in
+// plugin.ts translate headers into the input and the decision into a status):
+//   1. original request (method, URL) from the proxy's headers   → unreadable: badRequest (400)
+//   2. application: host, then path, in the route table           → none claims it: unregistered (403, fail closed)
+//   3. session from the request's cookies                          → none or ended: signIn
+//   4. the session's user (subject for Conditional Access)         → gone or disabled: signIn
+//   5. Conditional Access for (user, app id, client IP, country, browser, device platform), every request,
+//      with `mfa` satisfied when the session did MFA               → block: blocked (53003 / 53000)
+//                                                                  → MFA missing: signIn (step-up)
+//   6. allowed: the identity headers for the application.
+import type { ClientIp } from '../net/client-ip.ts';
+import type { CompiledPolicySet } from '../policy/compile.ts';
+import { type AccessCheck, checkAccess } from '../signin/access.ts';
+import { devicePlatformOf } from '../signin/device-platform.ts';
+import type { GatewayIdentity, IdentitySource } from './identity.ts';
+import type { OriginalRequestResult } from './original-request.ts';
+import { PatternError } from './patterns.ts';
+import type { GatewaySessions } from './ports.ts';
+import type { RouteTable } from './routes.ts';
+
+export interface DecideDeps {
+  routes(): Promise<RouteTable>;
+  readonly sessions: GatewaySessions;
+  policies(tenantId: string): Promise<CompiledPolicySet>;
+  readonly identities: IdentitySource;
+}
+
+export interface DecideInput {
+  readonly original: OriginalRequestResult;
+  readonly cookieHeader: string | undefined;
+  readonly clientIp: ClientIp;
+  readonly userAgent: string;
+  readonly now: number;
+}
+
+export type GatewayDecision =
+  | { readonly kind: 'badRequest'; readonly problem: string }
+  | { readonly kind: 'unregistered'; readonly host: string }
+  | {
+      readonly kind: 'signIn';
+      readonly tenantId: string;
+      readonly appId: string;
+      readonly returnUrl: URL;
+      readonly method: string;
+      /** `none`/`ended` from the session check, `user` when the account is gone, `mfa` for step-up. */
+      readonly reason: 'none' | 'ended' | 'user' | 'mfa';
+    }
+  | {
+      readonly kind: 'blocked';
+      readonly tenantId: string;
+      readonly appId: string;
+      readonly userId: string;
+      readonly errorCode: 53003 | 53000;
+      readonly check: AccessCheck;
+    }
+  | {
+      readonly kind: 'allow';
+      readonly tenantId: string;
+      readonly appId: string;
+      readonly identity: GatewayIdentity;
+      readonly check: AccessCheck;
+    };
+
+export async function decide(deps: DecideDeps, input: DecideInput): Promise<GatewayDecision> {
+  // 1. The original request.
+  if (!input.original.ok) return { kind: 'badRequest', problem: input.original.problem };
+  const { url, method } = input.original.request;
+
+  // 2. The application.
+  let route: ReturnType<RouteTable['match']>;
+  try {
+    route = (await deps.routes()).match(url.host, url.pathname);
+  } catch (error) {
+    if (error instanceof PatternError) return { kind: 'badRequest', problem: `the request path: ${error.message}` };
+    throw error;
+  }
+  if (!route) return { kind: 'unregistered', host: url.host };
+  const { tenantId, appId } = route.entry;
+  const signIn = (reason: 'none' | 'ended' | 'user' | 'mfa') =>
+    ({ kind: 'signIn', tenantId, appId, returnUrl: url, method, reason }) as const;
+
+  // 3. The session.
+  const session = await deps.sessions.check(tenantId, input.cookieHeader, input.now);
+  if (!session.live) return signIn(session.reason);
+
+  // 4. The user.
+  const identity = await deps.identities.identity(tenantId, session.userId);
+  if (!identity) return signIn('user');
+
+  // 5. Conditional Access, on every request.
+  const policies = await deps.policies(tenantId);
+  const check = checkAccess(
+    policies,
+    identity.subject,
+    {
+      appId,
+      clientIp: input.clientIp,
+      clientAppType: 'browser',
+      devicePlatform: devicePlatformOf(input.userAgent),
+    },
+    session.mfa ? ['mfa'] : [],
+    input.now,
+  );
+  const { verdict } = check;
+  if (verdict.kind === 'block') {
+    return { kind: 'blocked', tenantId, appId, userId: session.userId, errorCode: verdict.errorCode, check };
+  }
+  if (verdict.kind === 'mfa') {
+    // MFA done and a policy still asks for it: nothing a new sign-in would change; fail closed.
+    if (session.mfa) return { kind: 'blocked', tenantId, appId, userId: session.userId, errorCode: 53000, check };
+    return signIn('mfa');
+  }
+
+  // 6. Allowed.
+  return { kind: 'allow', tenantId, appId, identity, check };
+}

@@ -1,0 +1,106 @@
+// Host patterns, path prefixes and the normalisation of a request's host and path.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  normalizeHost,
+  normalizePath,
+  PatternError,
+  parseGatewayRules,
+  parseHostPattern,
+  parsePathPrefix,
+  pathUnder,
+} from './patterns.ts';
+
+test('host patterns: exact names and leading wildcards, lower-cased; anything else is refused with a reason', () => {
+  assert.deepEqual(parseHostPattern('Wiki.Example.com.'), {
+    kind: 'exact',
+    text: 'wiki.example.com',
+    host: 'wiki.example.com',
+  });
+  assert.deepEqual(parseHostPattern('*.example.com'), {
+    kind: 'wildcard',
+    text: '*.example.com',
+    suffix: '.example.com',
+  });
+  const refused: [string, unknown, RegExp][] = [
+    ['empty', '', /host name/],
+    ['a port', 'wiki.example.com:8443', /without a scheme, port or path/],
+    ['a scheme', 'https://wiki.example.com', /without a scheme/],
+    ['a wildcard inside', 'wiki.*.example.com', /only as its first label/],
+    ['a wildcard over a top-level domain', '*.com', /at least two labels/],
+    ['a space', 'wiki example.com', /not a valid host name/],
+    ['an underscore', 'wiki_1.example.com', /not a valid host name/],
+    ['not text', 42, /host name/],
+  ];
+  for (const [name, value, reason] of refused) {
+    assert.throws(
+      () => parseHostPattern(value),
+      (e: Error) => e instanceof PatternError && reason.test(e.message),
+      name,
+    );
+  }
+});
+
+test('path prefixes: start with /, no trailing slash, lower case; dot segments and queries are refused', () => {
+  assert.equal(parsePathPrefix('/'), '/');
+  assert.equal(parsePathPrefix('/Admin/'), '/admin');
+  assert.equal(parsePathPrefix('//api//v1'), '/api/v1');
+  for (const bad of ['admin', '/a/../b', '/a?x', '/a*', '/%2e', '/a b', 7]) {
+    assert.throws(() => parsePathPrefix(bad), PatternError, String(bad));
+  }
+});
+
+test('a prefix claims its path and what lies below it on a segment boundary', () => {
+  const cases: [string, string, boolean][] = [
+    ['/admin', '/', true],
+    ['/admin', '/admin', true],
+    ['/admin/users', '/admin', true],
+    ['/administrator', '/admin', false],
+    ['/other', '/admin', false],
+  ];
+  for (const [path, prefix, expected] of cases)
+    assert.equal(pathUnder(path, prefix), expected, `${path} under ${prefix}`);
+});
+
+test('request paths are matched as the application would route them', () => {
+  const cases: [string, string, string][] = [
+    ['plain', '/wiki/page?x=1', '/wiki/page'],
+    ['dot segments', '/public/../admin/x', '/admin/x'],
+    ['encoded dots', '/public/%2e%2e/admin', '/admin'],
+    ['encoded slash', '/public%2f..%2fadmin', '/admin'],
+    ['backslashes', '/public\\..\\admin', '/admin'],
+    ['repeated slashes', '//admin///x', '/admin/x'],
+    ['letter case', '/ADMIN', '/admin'],
+    ['above the root', '/../../admin', '/admin'],
+  ];
+  for (const [name, raw, expected] of cases) assert.equal(normalizePath(raw), expected, name);
+  assert.throws(() => normalizePath('admin'), PatternError);
+  assert.throws(() => normalizePath('/a%zz'), PatternError);
+});
+
+test('request hosts: lower case without port or trailing dot; IP literals kept so no pattern matches them', () => {
+  const cases: [string | undefined, string | undefined][] = [
+    ['Wiki.Example.com:8443', 'wiki.example.com'],
+    ['wiki.example.com.', 'wiki.example.com'],
+    ['[::1]:443', '[::1]'],
+    ['127.0.0.1:80', '127.0.0.1'],
+    ['wiki.example.com:abc', undefined],
+    ['evil.example.com/x', undefined],
+    ['', undefined],
+    [undefined, undefined],
+  ];
+  for (const [value, expected] of cases) assert.equal(normalizeHost(value), expected, String(value));
+});
+
+test("an application's rules: paths default to /, duplicates dropped, the field is named in a problem", () => {
+  const rules = parseGatewayRules({ hosts: ['wiki.example.com', 'WIKI.example.com'] });
+  assert.deepEqual(
+    rules.hosts.map((h) => h.text),
+    ['wiki.example.com'],
+  );
+  assert.deepEqual(rules.paths, ['/']);
+  assert.throws(() => parseGatewayRules({ hosts: [] }), /hosts: must be a non-empty list/);
+  assert.throws(() => parseGatewayRules({ hosts: ['a.example.com', 'b c'] }), /^PatternError: hosts\[1\]: /);
+  assert.throws(() => parseGatewayRules({ hosts: ['a.example.com'], paths: ['/ok', 'bad'] }), /paths\[1\]: /);
+  assert.throws(() => parseGatewayRules({ hosts: ['a.example.com'], paths: [] }), /paths: must be a non-empty list/);
+});
