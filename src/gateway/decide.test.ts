@@ -6,7 +6,7 @@ import type { ClientIp } from '../net/client-ip.ts';
 import { formatIp, parseIp } from '../net/ip.ts';
 import { compilePolicySet } from '../policy/compile.ts';
 import type { ConditionalAccessPolicy, NamedLocation } from '../policy/types.ts';
-import { type DecideDeps, decide } from './decide.ts';
+import { AdmittedAddresses, type DecideDeps, decide } from './decide.ts';
 import { applicationCookies, DEFAULT_HEADER_NAMES, headerValue, identityHeaders } from './headers.ts';
 import type { GatewayIdentity } from './identity.ts';
 import { fromAuthRequest, fromForwardAuth, wantsJson } from './original-request.ts';
@@ -83,6 +83,7 @@ function world() {
     sessions,
     policies: async () => policies,
     identities: { identity: async (_t, userId) => (userId === 'alice' ? alice : undefined) },
+    admitted: new AdmittedAddresses(),
   };
   return { sessions, deps };
 }
@@ -124,13 +125,17 @@ test('the decision for each persona and request', async () => {
     ['the apex of nobody', ['contoso.example'], password, AT_HQ, 'unregistered'],
   ];
   for (const [name, request, cookie, clientIp, expected] of cases) {
-    const decision = await decide(deps, {
-      original: traefik(...request),
-      cookieHeader: cookie,
-      clientIp,
-      userAgent: FIREFOX,
-      now: NOW,
-    });
+    // Each case on its own: no earlier case has admitted the session to the app.
+    const decision = await decide(
+      { ...deps, admitted: new AdmittedAddresses() },
+      {
+        original: traefik(...request),
+        cookieHeader: cookie,
+        clientIp,
+        userAgent: FIREFOX,
+        now: NOW,
+      },
+    );
     const label =
       decision.kind === 'blocked'
         ? `blocked:${decision.errorCode}`
@@ -243,4 +248,53 @@ test("the application's cookies are the request's without Portcullis's own", () 
     [undefined, undefined],
   ];
   for (const [header, expected] of cases) assert.equal(applicationCookies(header), expected, String(header));
+});
+
+test('roaming: locations are judged where the session reached the app, unless location enforcement is strict', async () => {
+  const wiki = (cookie: string, clientIp: ClientIp, d: DecideDeps) =>
+    decide(d, {
+      original: traefik('wiki.contoso.example'),
+      cookieHeader: cookie,
+      clientIp,
+      userAgent: FIREFOX,
+      now: NOW,
+    });
+
+  const relaxed = world();
+  const roaming = relaxed.sessions.signedIn({ tenantId: TENANT, userId: 'alice', amr: ['pwd'] }, NOW);
+  assert.equal((await wiki(roaming, AT_HQ, relaxed.deps)).kind, 'allow', 'admitted at headquarters');
+  assert.equal(
+    (await wiki(roaming, ABROAD, relaxed.deps)).kind,
+    'allow',
+    "Entra's default: kept until the session ends",
+  );
+  const fresh = relaxed.sessions.signedIn({ tenantId: TENANT, userId: 'alice', amr: ['pwd'] }, NOW);
+  assert.equal((await wiki(fresh, ABROAD, relaxed.deps)).kind, 'blocked', 'a session first seen abroad is blocked');
+
+  const tenantStrict = world();
+  tenantStrict.sessions.strictLocation = true;
+  const strictSession = tenantStrict.sessions.signedIn({ tenantId: TENANT, userId: 'alice', amr: ['pwd'] }, NOW);
+  assert.equal((await wiki(strictSession, AT_HQ, tenantStrict.deps)).kind, 'allow');
+  assert.equal(
+    (await wiki(strictSession, ABROAD, tenantStrict.deps)).kind,
+    'blocked',
+    'continuous location enforcement: leaving headquarters loses access at once',
+  );
+
+  const policyStrict = world();
+  const strictPolicies = compilePolicySet(
+    [HQ],
+    [
+      {
+        ...policy('wiki outside HQ, strictly', WIKI, 'block', {
+          locations: { includeLocations: ['All'], excludeLocations: ['AllTrusted'] },
+        }),
+        sessionControls: { continuousAccessEvaluation: { mode: 'strictLocation' } },
+      } as ConditionalAccessPolicy,
+    ],
+  );
+  const deps = { ...policyStrict.deps, policies: async () => strictPolicies };
+  const byPolicy = policyStrict.sessions.signedIn({ tenantId: TENANT, userId: 'alice', amr: ['pwd'] }, NOW);
+  assert.equal((await wiki(byPolicy, AT_HQ, deps)).kind, 'allow');
+  assert.equal((await wiki(byPolicy, ABROAD, deps)).kind, 'blocked', "the policy's strictLocation mode");
 });

@@ -7,7 +7,13 @@
 //   5. Conditional Access for (user, app id, client IP, country, browser, device platform), every request,
 //      with `mfa` satisfied when the session did MFA               → block: blocked (53003 / 53000)
 //                                                                  → MFA missing: signIn (step-up)
+//      Locations as Entra judges them: by the address the session first reached this app from (its "sign-in" to
+//      the app), so a user who roams keeps access until the session ends — unless continuous (strict) location
+//      enforcement is on for the tenant or a policy in scope asks for it (decision.sessionControls.strictLocation):
+//      then the current address decides, on every request.
 //   6. allowed: the identity headers for the application.
+//
+// Every other condition (users, groups, roles, applications, platforms) is judged afresh on every request.
 import type { ClientIp } from '../net/client-ip.ts';
 import type { CompiledPolicySet } from '../policy/compile.ts';
 import { type AccessCheck, checkAccess } from '../signin/access.ts';
@@ -23,6 +29,29 @@ export interface DecideDeps {
   readonly sessions: GatewaySessions;
   policies(tenantId: string): Promise<CompiledPolicySet>;
   readonly identities: IdentitySource;
+  /** Where each (session, app) was admitted from; see AdmittedAddresses. */
+  readonly admitted: AdmittedAddresses;
+}
+
+/**
+ * The address each session was first allowed into each application from, per node (another node admits it afresh
+ * from the address it then sees, as a new sign-in to the app would). Bounded: the oldest entries go first, and a
+ * forgotten entry only means the current address is judged again.
+ */
+export class AdmittedAddresses {
+  readonly #entries = new Map<string, ClientIp>();
+  readonly #max: number;
+  constructor(max = 100_000) {
+    this.#max = max;
+  }
+  get(key: string): ClientIp | undefined {
+    return this.#entries.get(key);
+  }
+  remember(key: string, ip: ClientIp): void {
+    if (this.#entries.has(key)) return;
+    if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value as string);
+    this.#entries.set(key, ip);
+  }
 }
 
 export interface DecideInput {
@@ -89,18 +118,28 @@ export async function decide(deps: DecideDeps, input: DecideInput): Promise<Gate
 
   // 5. Conditional Access, on every request.
   const policies = await deps.policies(tenantId);
-  const check = checkAccess(
-    policies,
-    identity.subject,
-    {
-      appId,
-      clientIp: input.clientIp,
-      clientAppType: 'browser',
-      devicePlatform: devicePlatformOf(input.userAgent),
-    },
-    session.mfa ? ['mfa'] : [],
-    input.now,
-  );
+  const evaluateFrom = (clientIp: ClientIp) =>
+    checkAccess(
+      policies,
+      identity.subject,
+      { appId, clientIp, clientAppType: 'browser', devicePlatform: devicePlatformOf(input.userAgent) },
+      session.mfa ? ['mfa'] : [],
+      input.now,
+    );
+  const key = `${tenantId} ${session.handle} ${appId}`;
+  let check = evaluateFrom(input.clientIp);
+  if (check.verdict.kind !== 'allow') {
+    // Refused from here: was this session admitted to this app from elsewhere, with locations judged at sign-in?
+    const admittedFrom = deps.admitted.get(key);
+    if (admittedFrom !== undefined && admittedFrom.text !== input.clientIp.text) {
+      const atSignIn = evaluateFrom(admittedFrom);
+      const strict =
+        atSignIn.evaluation.decision.sessionControls.strictLocation === true ||
+        check.evaluation.decision.sessionControls.strictLocation === true ||
+        (await deps.sessions.continuousLocationEnforcement(tenantId));
+      if (!strict) check = atSignIn;
+    }
+  }
   const { verdict } = check;
   if (verdict.kind === 'block') {
     return { kind: 'blocked', tenantId, appId, userId: session.userId, errorCode: verdict.errorCode, check };
@@ -112,5 +151,6 @@ export async function decide(deps: DecideDeps, input: DecideInput): Promise<Gate
   }
 
   // 6. Allowed.
+  deps.admitted.remember(key, input.clientIp);
   return { kind: 'allow', tenantId, appId, identity, check };
 }

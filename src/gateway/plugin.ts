@@ -12,7 +12,7 @@ import { ERROR_CODES } from '../errors.ts';
 import { sendGraphError } from '../http/graph-error.ts';
 import type { ServerPlugin } from '../server.ts';
 import { TenantRepository } from '../store/tenant-repository.ts';
-import { decide, type GatewayDecision } from './decide.ts';
+import { AdmittedAddresses, decide, type GatewayDecision } from './decide.ts';
 import { applicationCookies, identityHeaders } from './headers.ts';
 import { DirectoryIdentities, type IdentitySource } from './identity.ts';
 import { finishSignIn, type LoginResult, startSignIn, type TenantEndpoints } from './login.ts';
@@ -62,6 +62,7 @@ export function gatewayPlugin(deps: GatewayDeps, options: GatewayPluginOptions =
         sessions: deps.sessions,
         policies: deps.policies,
         identities,
+        admitted: new AdmittedAddresses(),
       };
 
       // The proxies send no body; whatever arrives is not parsed.

@@ -14,6 +14,8 @@ export interface GatewaySession {
   readonly mfa: boolean;
   /** Sign-in time, epoch ms. */
   readonly authTime: number;
+  /** Names the session (not a credential): where the gateway remembers the address each app admitted it from. */
+  readonly handle: string;
 }
 
 /**
@@ -40,6 +42,11 @@ export interface GatewaySessions {
    * the gateway then answers 500 and the proxy denies (fail closed).
    */
   check(tenantId: string, cookieHeader: string | undefined, now: number): Promise<GatewaySessionCheck>;
+  /**
+   * The tenant's continuous (strict) location enforcement switch (session settings): when on, every request's
+   * current address is held against the location conditions.
+   */
+  continuousLocationEnforcement(tenantId: string): Promise<boolean>;
   /**
    * A new session after the gateway's sign-in (OIDC code flow) completed. The cookies it returns must reach every
    * application host (a cookie domain covering them and Portcullis), and their names must start with `portcullis-`

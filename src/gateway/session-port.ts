@@ -55,7 +55,12 @@ export class SessionModuleGatewaySessions implements GatewaySessions {
       amr: checked.session.amr,
       mfa: checked.session.mfaAt !== null,
       authTime: checked.session.createdAt,
+      handle: checked.session.handle,
     };
+  }
+
+  async continuousLocationEnforcement(tenantId: string): Promise<boolean> {
+    return (await this.#options.sessions(tenantId).settings()).continuousLocationEnforcement === true;
   }
 
   /**

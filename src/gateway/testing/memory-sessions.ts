@@ -29,11 +29,17 @@ export class MemoryGatewaySessions implements GatewaySessions {
   readonly #sessions = new Map<string, MemorySession>();
   /** Every check, in order (tests look at what the gateway asked). */
   readonly checks: { tenantId: string; live: boolean }[] = [];
+  /** The tenant switch continuous location enforcement, for tests to turn on. */
+  strictLocation = false;
 
   constructor(options: MemorySessionsOptions = {}) {
     this.#options = options;
     this.#maxAgeMs = options.maxAgeMs ?? 8 * 60 * 60_000;
     this.cookieName = `${options.secure ? '__Secure-' : ''}portcullis-gw-session`;
+  }
+
+  async continuousLocationEnforcement(_tenantId: string): Promise<boolean> {
+    return this.strictLocation;
   }
 
   async check(tenantId: string, cookieHeader: string | undefined, now: number): Promise<GatewaySessionCheck> {
@@ -55,6 +61,7 @@ export class MemoryGatewaySessions implements GatewaySessions {
         amr: session.amr,
         mfa: session.amr.includes('mfa'),
         authTime: session.authTime,
+        handle: `memory:${token}`,
       };
     }
     this.checks.push({ tenantId, live: result.live });
