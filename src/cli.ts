@@ -10,6 +10,7 @@ import {
   type ServerIo,
   serveCommand,
 } from './cli-server.ts';
+import { doctorOptions, runDoctor } from './gateway/doctor.ts';
 import type { CountryLookup } from './geo/country-lookup.ts';
 import { compilePolicySet } from './policy/compile.ts';
 import { EvaluationInputError } from './policy/evaluate.ts';
@@ -77,6 +78,14 @@ Commands:
                --mfa-trusted-ip <cidr>  an MFA trusted IP range (location 00000000-0000-0000-0000-000000000000),
                                         repeatable
              Prints {"value": [...whatIfAnalysisResult], "decision": {...}} as JSON.
+  doctor     doctor <url of a protected application>: checks the reverse proxy in front of it from here (asks
+             Portcullis first, passes the right headers, strips forged ones); one PASS/WARN/FAIL line per check
+               --portcullis <url>       Portcullis's public URL, to check the sign-in goes there
+               --session-cookie <c>     your gateway session cookies from the browser ('portcullis-gw-session-…=…;
+                                        portcullis-gw-binding-…=…'): also checks what reaches the application
+               --session-cookie-stdin   read them from standard input instead (keeps them out of shell history)
+               --json                   print the report as JSON
+             Exit 0 when no check failed, 1 when one did. See docs/forward-auth.md, "Checking your proxy".
   help       Show this help (also --help, -h)
   version    Print the version (also --version)
 
@@ -111,6 +120,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
         return validateCommand(rest, io);
       case 'whatif':
         return await whatIfCommand(rest, io);
+      case 'doctor':
+        return await doctorCommand(rest, io);
       default:
         io.err(`portcullis: unknown command '${command}'\n\n${HELP}`);
         return EXIT_USAGE;
@@ -274,6 +285,34 @@ async function whatIfCommand(args: readonly string[], io: Io): Promise<number> {
   const result = whatIf(set, directoryResolver(users as DirectoryUser[]), body, io.now());
   io.out(`${JSON.stringify(result, null, 2)}\n`);
   return EXIT_OK;
+}
+
+async function doctorCommand(args: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseWithPositionals(args, {
+    portcullis: { type: 'string' },
+    json: { type: 'boolean' },
+    'session-cookie': { type: 'string' },
+    'session-cookie-stdin': { type: 'boolean' },
+  });
+  if (values.help) {
+    io.out(HELP);
+    return EXIT_OK;
+  }
+  const flags = values as Record<string, string | boolean | undefined>;
+  let sessionCookie = flags['session-cookie'] as string | undefined;
+  if (flags['session-cookie-stdin']) {
+    if (sessionCookie !== undefined) throw new UsageError('give --session-cookie or --session-cookie-stdin, not both');
+    if (io.stdinIsTerminal) throw new UsageError('--session-cookie-stdin reads standard input, which is a terminal');
+    sessionCookie = await io.readStdin();
+  }
+  const parsed = doctorOptions({
+    positionals,
+    portcullis: flags.portcullis as string | undefined,
+    json: flags.json as boolean | undefined,
+    sessionCookie,
+  });
+  if (!parsed.ok) throw new UsageError(parsed.problem);
+  return runDoctor(parsed.options, io);
 }
 
 function loadBoth(locationPaths: string[], policyPaths: string[]) {

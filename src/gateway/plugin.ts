@@ -3,6 +3,7 @@
 //   GET|HEAD|… /api/authz/auth-request   nginx auth_request: 200 | 401 (+ Location) | 403
 //   GET|HEAD|… /api/authz/forward-auth   Traefik ForwardAuth, Caddy forward_auth: 200 | 302/303 to sign-in | 401 | 403
 //   GET        /api/authz/blocked        the 403 page for nginx (its error_page; nginx drops auth_request bodies)
+//   GET        /api/authz/doctor         what Portcullis saw of this request, for `portcullis doctor` (doctor-probe.ts)
 //   GET        /t/{tenantId}/gateway/login?rd=…   starts the gateway's OIDC sign-in (login.ts)
 //   GET        /t/{tenantId}/gateway/callback     finishes it, creates the session, returns to rd
 // Each proxied request runs decide.ts; this file only translates headers into its input and its decision into a reply.
@@ -13,6 +14,7 @@ import { sendGraphError } from '../http/graph-error.ts';
 import type { ServerPlugin } from '../server.ts';
 import { TenantRepository } from '../store/tenant-repository.ts';
 import { AdmittedAddresses, decide, type GatewayDecision } from './decide.ts';
+import { diagnose, doctorRequested, withDiagnosis } from './doctor-probe.ts';
 import { applicationCookies, identityHeaders } from './headers.ts';
 import { DirectoryIdentities, type IdentitySource } from './identity.ts';
 import { finishSignIn, type LoginResult, startSignIn, type TenantEndpoints } from './login.ts';
@@ -103,7 +105,11 @@ export function gatewayPlugin(deps: GatewayDeps, options: GatewayPluginOptions =
             return reply.code(200).send();
           }
           case 'signIn': {
-            const location = `${publicUrl()}/t/${decision.tenantId}/gateway/login?rd=${encodeURIComponent(decision.returnUrl.href)}`;
+            let location = `${publicUrl()}/t/${decision.tenantId}/gateway/login?rd=${encodeURIComponent(decision.returnUrl.href)}`;
+            // `portcullis doctor` asks what Portcullis saw; the sign-in URL is the one thing every proxy passes back.
+            if (doctorRequested(request.headers)) {
+              location = withDiagnosis(location, diagnose(flavour, request.clientIp, request.headers));
+            }
             const message =
               decision.reason === 'mfa' ? ERROR_CODES[50076].message : 'Sign in to continue to this application.';
             if (json) {
@@ -155,6 +161,12 @@ export function gatewayPlugin(deps: GatewayDeps, options: GatewayPluginOptions =
         if (code === undefined) return sendUnregistered(request, reply, { json, publicUrl: publicUrl(), now });
         return sendBlocked(request, reply, { code, json, publicUrl: publicUrl(), now });
       });
+
+      // For `portcullis doctor`: how Portcullis resolved this request's client address (the proxy in front of
+      // Portcullis's own host decides what the sign-in pages see). Only the caller's own request is described.
+      app.get(`${AUTHZ_PREFIX}/doctor`, async (request, reply) =>
+        reply.header('cache-control', 'no-store').send(diagnose('portcullis', request.clientIp, request.headers)),
+      );
 
       const endpoints: TenantEndpoints = {
         async token(tenantId, form) {

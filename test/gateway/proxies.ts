@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   chownSync,
-  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -106,11 +105,19 @@ function start(name: string, command: string, args: string[], dir: string, env: 
   return { proxy, ready: waitForPort(port, child, logs).then(() => proxy) };
 }
 
+/**
+ * Changes a configuration file before the proxy starts (tests of broken configurations): called with each file's
+ * name (`portcullis-protect.conf`, `nginx.conf`, `Caddyfile`, …) and text; returns the text to use.
+ */
+export type EditConfig = (file: string, text: string) => string;
+
+const asShipped: EditConfig = (_file, text) => text;
+
 /** nginx in front of Portcullis (`localhost`) and the applications (`*.localhost`), with deploy/nginx's snippets. */
-export async function startNginx(ports: ProxyPorts): Promise<RunningProxy> {
+export async function startNginx(ports: ProxyPorts, edit: EditConfig = asShipped): Promise<RunningProxy> {
   const dir = workDir('portcullis-nginx-');
   for (const file of ['portcullis-authz.conf', 'portcullis-protect.conf']) {
-    copyFileSync(join(DEPLOY, 'nginx', file), join(dir, file));
+    writeFileSync(join(dir, file), edit(file, readFileSync(join(DEPLOY, 'nginx', file), 'utf8')));
   }
   for (const temp of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, temp));
   const forwarded = `proxy_http_version 1.1;
@@ -118,9 +125,7 @@ export async function startNginx(ports: ProxyPorts): Promise<RunningProxy> {
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;`;
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `worker_processes 1;
+  const nginxConf = `worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 256; }
@@ -152,8 +157,8 @@ http {
     }
   }
 }
-`,
-  );
+`;
+  writeFileSync(join(dir, 'nginx.conf'), edit('nginx.conf', nginxConf));
   own(dir);
   const { ready } = start(
     'nginx',
@@ -167,12 +172,11 @@ http {
 }
 
 /** Caddy in front of Portcullis (`localhost`) and the applications (`*.localhost`), with deploy/caddy's snippet. */
-export async function startCaddy(ports: ProxyPorts): Promise<RunningProxy> {
+export async function startCaddy(ports: ProxyPorts, edit: EditConfig = asShipped): Promise<RunningProxy> {
   const dir = workDir('portcullis-caddy-');
-  copyFileSync(join(DEPLOY, 'caddy', 'portcullis.caddy'), join(dir, 'portcullis.caddy'));
-  writeFileSync(
-    join(dir, 'Caddyfile'),
-    `{
+  const snippet = readFileSync(join(DEPLOY, 'caddy', 'portcullis.caddy'), 'utf8');
+  writeFileSync(join(dir, 'portcullis.caddy'), edit('portcullis.caddy', snippet));
+  const caddyfile = `{
 	admin off
 	auto_https off
 }
@@ -186,8 +190,8 @@ http://*.localhost:${ports.listen} {
 	import portcullis 127.0.0.1:${ports.portcullis}
 	reverse_proxy 127.0.0.1:${ports.upstream}
 }
-`,
-  );
+`;
+  writeFileSync(join(dir, 'Caddyfile'), edit('Caddyfile', caddyfile));
   own(dir);
   const { ready } = start(
     'caddy',
