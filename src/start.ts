@@ -159,7 +159,7 @@ export function createPortcullis(options: StartOptions): Portcullis {
         },
         { publicUrl: options.publicUrl },
       ),
-      adminPlugin(services, { publicUrl: options.publicUrl }),
+      adminPlugin(services, { publicUrl: options.publicUrl, policyCache: policies }),
     ],
   });
 

@@ -4,6 +4,7 @@
 //   GET   /policies/sessionSettings                 the tenant's session settings (docs/sessions.md)
 //   PATCH /policies/sessionSettings                 change some of them: 204, or 400 naming every problem
 //   POST  /users/{id | userPrincipalName}/revokeSignInSessions   Graph's: ends every session of the user
+//   /identity/conditionalAccess/{namedLocations, policies, evaluate}  conditional-access.ts
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { directoryFor } from '../directory/directory.ts';
 import {
@@ -20,6 +21,7 @@ import type { SignInServices } from '../signin/ports.ts';
 import { TenantRepository } from '../store/tenant-repository.ts';
 import type { TenantScope } from '../store/tenant-scope.ts';
 import { AdminAuthenticator, type Principal, requireRole } from './auth.ts';
+import { registerConditionalAccess } from './conditional-access.ts';
 
 export const GRAPH_PREFIX = '/t/:tenant/graph/v1.0';
 
@@ -32,6 +34,8 @@ type Params = { tenant: string };
 export interface AdminPluginOptions {
   /** Defaults to `config.publicUrl`; tests that listen on port 0 pass the address they got. */
   readonly publicUrl?: () => string;
+  /** The node's compiled policy cache (start.ts's), told about every policy change made here. */
+  readonly policyCache?: { invalidate(tenantId: string): void };
 }
 
 export function adminPlugin(services: SignInServices, options: AdminPluginOptions = {}): ServerPlugin {
@@ -55,6 +59,16 @@ export function adminPlugin(services: SignInServices, options: AdminPluginOption
         const scope = services.store.forTenant(tenant.id);
         return { scope, principal: await auth.authenticate(scope, request.headers.authorization) };
       }
+
+      registerConditionalAccess(app, {
+        prefix: GRAPH_PREFIX,
+        graphBase: (tenantId) => `${publicUrl()}/t/${tenantId}/graph/v1.0`,
+        caller,
+        compiledPolicies: services.policies,
+        clock: services.clock,
+        limits: app.config.policyLimits,
+        policyCache: options.policyCache,
+      });
 
       app.get<{ Params: Params }>(`${GRAPH_PREFIX}/policies/sessionSettings`, async (request, reply) => {
         const { scope, principal } = await caller(request);
