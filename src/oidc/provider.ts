@@ -164,6 +164,7 @@ export async function createTenantProvider(options: ProviderOptions): Promise<Te
         logoutSource: async (ctx, form) => {
           ctx.type = 'html';
           ctx.body = page({
+            sessionOf: tenantId,
             title: 'Sign out',
             body: html`<h1>Sign out?</h1>
 ${trusted(form)}

@@ -77,7 +77,15 @@ for (const form of document.querySelectorAll('form[data-passkey]')) {
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; img-src 'self' data:; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'";
 
-export function page(input: { title: string; body: Html; lang?: string }): string {
+/**
+ * A page. `sessionOf`: the tenant whose signed-in session the page is shown in — the page then carries the expiry
+ * warning (session.js), as every Portcullis page shown to a signed-in user does.
+ */
+export function page(input: { title: string; body: Html; lang?: string; sessionOf?: string }): string {
+  const warning =
+    input.sessionOf === undefined
+      ? html``
+      : html`<script src="/assets/session.js" data-tenant="${input.sessionOf}" defer></script>`;
   return html`<!doctype html>
 <html lang="${input.lang ?? 'en'}">
 <head>
@@ -86,6 +94,7 @@ export function page(input: { title: string; body: Html; lang?: string }): strin
 <meta name="referrer" content="no-referrer">
 <title>${input.title} – Portcullis</title>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
+${warning}
 </head>
 <body>
 <main>

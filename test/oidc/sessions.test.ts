@@ -244,6 +244,11 @@ async function signOut(browser: Browser, idToken: string, extra: Record<string, 
   const confirm = await browser.follow(logout.href, h.url);
   const page = await confirm.response.text();
   assert.match(page, /Sign out everywhere/);
+  assert.match(
+    page,
+    new RegExp(`<script src="/assets/session.js" data-tenant="${h.tenantId}" defer></script>`),
+    'the signed-in page carries the expiry warning',
+  );
   const xsrf = /name="xsrf" value="([^"]+)"/.exec(page)?.[1];
   const action = /action="([^"]+)"/.exec(page)?.[1];
   assert.ok(xsrf && action);
