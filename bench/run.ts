@@ -1,6 +1,7 @@
 // Runs every benchmark and prints the markdown tables recorded in docs/benchmarks.md.
 // Run: `npm run bench` (node --expose-gc bench/run.ts).
 import { benchDecision, formatDecision } from './decision.bench.ts';
+import { benchGateway, formatGateway } from './gateway.bench.ts';
 import { benchPrefixSet, formatRows } from './prefix-set.bench.ts';
 import { benchSession, formatSession } from './session.bench.ts';
 import { benchToken, formatToken } from './token.bench.ts';
@@ -13,3 +14,6 @@ console.log('\n## Token endpoint and password sign-in\n');
 console.log(formatToken(await benchToken()));
 console.log('\n## Session check from cache (forward auth)\n');
 console.log(formatSession(await benchSession()));
+// Last: it needs wrk and nginx, and stops the run with a message when they are missing.
+console.log('\n## Forward auth through nginx\n');
+console.log(formatGateway(await benchGateway()));

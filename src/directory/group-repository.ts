@@ -12,6 +12,36 @@ export interface MemberRef {
 const IN_CHUNK = 500;
 const COLUMNS = ['id', 'display_name', 'description', 'mail_nickname', 'created_at', 'modified_at'] as const;
 
+/** The common table expression of `withUserGroups`: one row per group the user is in. */
+export const USER_GROUPS = 'user_groups';
+
+/**
+ * A scope whose queries can read `user_groups(id)`: every group the user is in, directly or through nested groups,
+ * found by one recursive query (one statement, so one consistent read on both databases). `union` rather than
+ * `union all` leaves out groups already found, so a cycle of groups ends the walk instead of looping, and there is no
+ * depth cap that could silently drop a group (a dropped group could void a policy's exclusion).
+ */
+export function withUserGroups(scope: TenantScope, userId: string) {
+  return scope.withRecursive<typeof USER_GROUPS, { id: string }>(USER_GROUPS, ['id'], (s) =>
+    s
+      .selectFrom('group_members')
+      .select(['group_members.tenant_id', 'group_members.group_id as id'])
+      .where('group_members.member_type', '=', 'user')
+      .where('group_members.member_id', '=', userId)
+      .union(
+        s
+          .selectFrom('group_members')
+          .innerJoin(USER_GROUPS, (join) =>
+            join
+              .onRef(`${USER_GROUPS}.tenant_id`, '=', 'group_members.tenant_id')
+              .onRef(`${USER_GROUPS}.id`, '=', 'group_members.member_id'),
+          )
+          .select(['group_members.tenant_id', 'group_members.group_id as id'])
+          .where('group_members.member_type', '=', 'group'),
+      ),
+  );
+}
+
 export class GroupRepository {
   readonly #scope: TenantScope;
   constructor(scope: TenantScope) {
@@ -86,6 +116,13 @@ export class GroupRepository {
       .orderBy('member_id')
       .execute();
     return rows.map((r) => ({ type: r.member_type, id: r.member_id }));
+  }
+
+  /** Every group the user is in, directly or through nested groups, sorted (see `withUserGroups`). */
+  async transitiveGroupsOf(userId: string): Promise<string[]> {
+    const rows = await withUserGroups(this.#scope, userId).selectFrom(USER_GROUPS).select('id').execute();
+    // Sorted here rather than by `order by`: PostgreSQL's collation may order the hyphens of UUIDs differently.
+    return rows.map((r) => r.id).sort();
   }
 
   /** The groups that directly contain any of `memberIds` (all of one type), without duplicates. */

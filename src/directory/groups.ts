@@ -142,18 +142,10 @@ export class Groups {
   }
 
   /**
-   * Every group the user is in, directly or through nested groups, sorted. Walks up one level per query, keeping a
-   * visited set: each round adds at least one new group or ends, so a cycle cannot loop, and there is no depth cap
-   * that could silently drop a group (a dropped group could void a policy's exclusion).
+   * Every group the user is in, directly or through nested groups, sorted: one recursive query that copes with
+   * cycles and has no depth cap that could silently drop a group (a dropped group could void a policy's exclusion).
    */
   async transitiveGroupsOf(userId: string): Promise<string[]> {
-    const seen = new Set<string>();
-    let frontier = await this.#repo.groupsContaining('user', [userId]);
-    while (frontier.length > 0) {
-      const fresh = frontier.filter((id) => !seen.has(id));
-      for (const id of fresh) seen.add(id);
-      frontier = await this.#repo.groupsContaining('group', fresh);
-    }
-    return [...seen].sort();
+    return this.#repo.transitiveGroupsOf(userId);
   }
 }

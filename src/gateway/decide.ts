@@ -17,7 +17,7 @@
 import type { ClientIp } from '../net/client-ip.ts';
 import type { CompiledPolicySet } from '../policy/compile.ts';
 import { type AccessCheck, checkAccess } from '../signin/access.ts';
-import { devicePlatformOf } from '../signin/device-platform.ts';
+import { type DetectedPlatform, devicePlatformOf } from '../signin/device-platform.ts';
 import type { GatewayIdentity, IdentitySource } from './identity.ts';
 import type { OriginalRequestResult } from './original-request.ts';
 import { PatternError } from './patterns.ts';
@@ -52,6 +52,20 @@ export class AdmittedAddresses {
     if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value as string);
     this.#entries.set(key, ip);
   }
+}
+
+/** User-Agent → platform: a node sees the same few agents on every request, and devicePlatformOf tries six patterns. */
+const platforms = new Map<string, DetectedPlatform>();
+const PLATFORMS_MAX = 1024;
+
+function platformOf(userAgent: string): DetectedPlatform {
+  let platform = platforms.get(userAgent);
+  if (platform === undefined) {
+    platform = devicePlatformOf(userAgent);
+    if (platforms.size >= PLATFORMS_MAX) platforms.clear();
+    platforms.set(userAgent, platform);
+  }
+  return platform;
 }
 
 export interface DecideInput {
@@ -122,7 +136,7 @@ export async function decide(deps: DecideDeps, input: DecideInput): Promise<Gate
     checkAccess(
       policies,
       identity.subject,
-      { appId, clientIp, clientAppType: 'browser', devicePlatform: devicePlatformOf(input.userAgent) },
+      { appId, clientIp, clientAppType: 'browser', devicePlatform: platformOf(input.userAgent) },
       session.mfa ? ['mfa'] : [],
       input.now,
     );

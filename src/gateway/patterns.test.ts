@@ -1,6 +1,7 @@
 // Host patterns, path prefixes and the normalisation of a request's host and path.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import {
   normalizeHost,
   normalizePath,
@@ -103,4 +104,45 @@ test("an application's rules: paths default to /, duplicates dropped, the field 
   assert.throws(() => parseGatewayRules({ hosts: ['a.example.com', 'b c'] }), /^PatternError: hosts\[1\]: /);
   assert.throws(() => parseGatewayRules({ hosts: ['a.example.com'], paths: ['/ok', 'bad'] }), /paths\[1\]: /);
   assert.throws(() => parseGatewayRules({ hosts: ['a.example.com'], paths: [] }), /paths: must be a non-empty list/);
+});
+
+test('the quick path for plain request paths gives what full resolution gives', () => {
+  // normalizePath's resolution as first written, without the shortcut for paths that need none.
+  const resolved = (raw: string) => {
+    const path = raw
+      .replace(/[?#].*$/s, '')
+      .replace(/%2f|%5c/gi, '/')
+      .replace(/%2e/gi, '.')
+      .replace(/\\/g, '/');
+    const out: string[] = [];
+    for (const segment of path.split('/')) {
+      if (segment === '' || segment === '.') continue;
+      if (segment === '..') out.pop();
+      else out.push(segment);
+    }
+    return `/${out.join('/')}`.toLowerCase();
+  };
+  const segment = fc.constantFrom(
+    '',
+    '.',
+    '..',
+    'a',
+    'B',
+    'x.y',
+    '.hidden',
+    '%2e',
+    '%2F',
+    'a\\b',
+    'Wiki',
+    '~u',
+    '?q=1',
+    '#f',
+  );
+  fc.assert(
+    fc.property(fc.array(segment, { maxLength: 6 }), (segments) => {
+      const raw = `/${segments.join('/')}`;
+      assert.equal(normalizePath(raw), resolved(raw), raw);
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -98,6 +98,10 @@ export function normalizeHost(value: string | undefined): string | undefined {
   return validName(name) ? name : undefined;
 }
 
+/** What sends a path through normalizePath's full resolution: an escape, a backslash, a segment that is empty or
+ * starts with a dot, a trailing slash. */
+const NEEDS_RESOLVING = /[%\\]|\/\.|\/\/|\/$/;
+
 /**
  * A request path as an application would route it, for matching only: `\` as `/`, encoded slashes and dots decoded,
  * dot segments resolved, repeated slashes collapsed, lower case, no query. Throws PatternError when the path is not
@@ -106,6 +110,9 @@ export function normalizeHost(value: string | undefined): string | undefined {
 export function normalizePath(rawPath: string): string {
   const query = rawPath.search(/[?#]/);
   let path = query >= 0 ? rawPath.slice(0, query) : rawPath;
+  // The common case, on every forward-auth request: nothing to decode or resolve (no '%', no backslash, no empty, '.'
+  // or '..' segment, no trailing '/'), so the path is already what the loop below would make of it, but lower case.
+  if (path.startsWith('/') && !NEEDS_RESOLVING.test(path)) return path.toLowerCase();
   if (!path.startsWith('/') && !path.startsWith('\\')) throw new PatternError('the path must start with /');
   if (/%(?![0-9a-fA-F]{2})/.test(path)) throw new PatternError('the path has malformed percent-encoding');
   // Decoded only for matching: %2F and %5C (slashes), %2E (dots); other escapes stay as they are.

@@ -63,3 +63,18 @@ test('two applications claiming the same host and prefix are refused, naming bot
     (e: Error) => e instanceof RouteConflictError && /'x.contoso.example' path '\/'.*test a.*test b/.test(e.message),
   );
 });
+
+test('a Host value is judged the same every time, also after a flood of made-up ones', () => {
+  const again = () =>
+    [
+      table.match('wiki.contoso.example', '/admin')?.entry.appId,
+      table.match('WIKI.contoso.example:443', '/')?.entry.appId,
+      table.match('evil.example', '/')?.entry.appId,
+      table.match('not a host', '/')?.entry.appId,
+    ].join(' ');
+  const expected = 'wiki-admin wiki  ';
+  assert.equal(again(), expected, 'first time');
+  assert.equal(again(), expected, 'remembered');
+  for (let i = 0; i < 3000; i++) table.match(`made-up-${i}.example`, '/');
+  assert.equal(again(), expected, 'after the table forgot what it remembered');
+});

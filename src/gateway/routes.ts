@@ -37,11 +37,16 @@ function rank(host: HostPattern): number {
   return host.kind === 'exact' ? Number.MAX_SAFE_INTEGER : host.suffix.length;
 }
 
+/** Host values whose normalised name a table remembers: a node serves a few names; made-up ones only fill it. */
+const HOST_MEMO_MAX = 1024;
+
 export class RouteTable {
   readonly entries: readonly GatewayEntry[];
   readonly #exact = new Map<string, Rule[]>();
   /** Wildcard rules, most specific first. */
   readonly #wildcards: Rule[] = [];
+  /** Host header value → normalizeHost of it (every request carries one of the same few values). */
+  readonly #hostNames = new Map<string, string | undefined>();
 
   /** Throws RouteConflictError when two entries claim the same host pattern and path prefix. */
   constructor(entries: readonly GatewayEntry[]) {
@@ -81,7 +86,7 @@ export class RouteTable {
    * allowed) belongs to, or undefined. Throws PatternError when the path cannot be read (the caller answers 400).
    */
   match(host: string | undefined, path: string): RouteMatch | undefined {
-    const name = normalizeHost(host);
+    const name = this.#hostName(host);
     if (name === undefined) return undefined;
     const normalized = normalizePath(path);
     for (const rule of this.#exact.get(name) ?? []) {
@@ -93,6 +98,16 @@ export class RouteTable {
       }
     }
     return undefined;
+  }
+
+  #hostName(host: string | undefined): string | undefined {
+    if (host === undefined) return undefined;
+    const known = this.#hostNames.get(host);
+    if (known !== undefined || this.#hostNames.has(host)) return known;
+    const name = normalizeHost(host);
+    if (this.#hostNames.size >= HOST_MEMO_MAX) this.#hostNames.clear();
+    this.#hostNames.set(host, name);
+    return name;
   }
 
   /** `match` for a return URL (absolute http or https): undefined for anything else. */

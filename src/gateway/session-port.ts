@@ -24,25 +24,35 @@ export interface SessionPortOptions {
 
 export class SessionModuleGatewaySessions implements GatewaySessions {
   readonly #options: SessionPortOptions;
+  /** Each tenant's Sessions and cookie names, made once: forward auth asks on every request. */
+  readonly #byTenant = new Map<string, Sessions>();
+  readonly #names = new Map<
+    string,
+    { prefix: string; names: { readonly session: string; readonly binding: string } }
+  >();
 
   constructor(options: SessionPortOptions) {
     this.#options = options;
   }
 
   /** The cookie names for a tenant (exported for tests and for the docs). */
-  cookieNames(tenantId: string): { session: string; binding: string } {
+  cookieNames(tenantId: string): { readonly session: string; readonly binding: string } {
     const prefix = this.#secure() ? '__Secure-' : '';
-    return {
+    const known = this.#names.get(tenantId);
+    if (known?.prefix === prefix) return known.names;
+    const names = Object.freeze({
       session: `${prefix}portcullis-gw-session-${tenantId}`,
       binding: `${prefix}portcullis-gw-binding-${tenantId}`,
-    };
+    });
+    this.#names.set(tenantId, { prefix, names });
+    return names;
   }
 
   async check(tenantId: string, cookieHeader: string | undefined, now: number): Promise<GatewaySessionCheck> {
     const names = this.cookieNames(tenantId);
     const sessionId = readCookie(cookieHeader, names.session);
     if (sessionId === undefined) return { live: false, reason: 'none' };
-    const sessions = this.#options.sessions(tenantId);
+    const sessions = this.#sessions(tenantId);
     const checked = await sessions.check(sessionId, readCookie(cookieHeader, names.binding), now);
     if (!checked.live) return { live: false, reason: 'ended' };
     // A request through the proxy is user activity (written at most once a minute; a failed write never denies).
@@ -60,7 +70,16 @@ export class SessionModuleGatewaySessions implements GatewaySessions {
   }
 
   async continuousLocationEnforcement(tenantId: string): Promise<boolean> {
-    return (await this.#options.sessions(tenantId).settings()).continuousLocationEnforcement === true;
+    return (await this.#sessions(tenantId).settings()).continuousLocationEnforcement === true;
+  }
+
+  #sessions(tenantId: string): Sessions {
+    let sessions = this.#byTenant.get(tenantId);
+    if (sessions === undefined) {
+      sessions = this.#options.sessions(tenantId);
+      this.#byTenant.set(tenantId, sessions);
+    }
+    return sessions;
   }
 
   /**
@@ -97,10 +116,17 @@ export class SessionModuleGatewaySessions implements GatewaySessions {
   }
 }
 
+/** The value of the first cookie called `name` (names compared exactly, spaces around names and values ignored). */
 function readCookie(header: string | undefined, name: string): string | undefined {
-  for (const pair of (header ?? '').split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+  if (header === undefined) return undefined;
+  // Scanned in place rather than split: it runs twice on every forward-auth request.
+  let start = 0;
+  while (start < header.length) {
+    let end = header.indexOf(';', start);
+    if (end < 0) end = header.length;
+    const eq = header.indexOf('=', start);
+    if (eq > start && eq < end && header.slice(start, eq).trim() === name) return header.slice(eq + 1, end).trim();
+    start = end + 1;
   }
   return undefined;
 }

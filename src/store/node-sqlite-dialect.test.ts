@@ -149,3 +149,121 @@ test('concurrent read-modify-write transactions are serialised: no update is los
   assert.equal(row.active, 25);
   await db.destroy();
 });
+
+/** A database that records every SQL text it compiles (DatabaseSync#prepare). */
+function counting(raw = fresh()): { raw: DatabaseSync; prepared: string[] } {
+  const prepared: string[] = [];
+  const prepare = raw.prepare.bind(raw);
+  raw.prepare = (text: string) => {
+    prepared.push(text);
+    return prepare(text);
+  };
+  return { raw, prepared };
+}
+
+test('statement cache: the same query is compiled once, however often it runs', async () => {
+  const { raw, prepared } = counting();
+  const db = new Kysely<Db>({ dialect: nodeSqliteDialect(raw) });
+  for (const name of ['alice', 'bob', 'carol']) await db.insertInto('people').values({ name, active: 1 }).execute();
+  for (const name of ['alice', 'bob', 'carol']) {
+    const row = await db.selectFrom('people').select('name').where('name', '=', name).executeTakeFirst();
+    assert.equal(row?.name, name);
+  }
+  assert.deepEqual(
+    prepared.map((text) => text.split(' ')[0]),
+    ['insert', 'select'],
+  );
+  await db.destroy();
+});
+
+test('statement cache: bounded, the least recently used statement goes first', () => {
+  const { raw, prepared } = counting();
+  const adapter = adaptDatabaseSync(raw, 2);
+  const run = (text: string) => adapter.prepare(text).all([]);
+  run('select 1 as a');
+  run('select 2 as b');
+  run('select 1 as a'); // used again: now 'select 2' is the least recently used
+  run('select 3 as c'); // evicts 'select 2'
+  run('select 1 as a');
+  run('select 2 as b');
+  assert.deepEqual(prepared, ['select 1 as a', 'select 2 as b', 'select 3 as c', 'select 2 as b']);
+});
+
+test('statement cache: size 0 compiles every query; a bad size is refused by name', () => {
+  const { raw, prepared } = counting();
+  const adapter = adaptDatabaseSync(raw, 0);
+  adapter.prepare('select 1 as a').all([]);
+  adapter.prepare('select 1 as a').all([]);
+  assert.equal(prepared.length, 2);
+  assert.throws(() => adaptDatabaseSync(fresh(), -1), /statement cache size must be a whole number ≥ 0, got -1/);
+});
+
+test('statement cache: a statement that failed (unique violation) works for the next caller', async () => {
+  const raw = fresh();
+  const db = new Kysely<Db>({ dialect: nodeSqliteDialect(raw) });
+  const insert = (id: number, name: string) => db.insertInto('people').values({ id, name, active: 1 }).execute();
+  await insert(1, 'alice');
+  await assert.rejects(insert(1, 'mallory'), /UNIQUE constraint failed/);
+  await insert(2, 'bob');
+  const rows = await db.selectFrom('people').select(['id', 'name']).orderBy('id').execute();
+  assert.deepEqual(rows, [
+    { id: 1, name: 'alice' },
+    { id: 2, name: 'bob' },
+  ]);
+  await db.destroy();
+});
+
+test('statement cache: statements cached outside a transaction roll back inside one, and begin stays immediate', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-adapter-'));
+  const path = join(dir, 'cache.db');
+  const raw = new DatabaseSync(path);
+  raw.exec('pragma journal_mode = wal; create table people (id integer primary key, name text, active integer)');
+  const other = new DatabaseSync(path, { timeout: 0 });
+  const db = new Kysely<Db>({ dialect: nodeSqliteDialect(raw) });
+  const count = async (q: Kysely<Db>) =>
+    (
+      await q
+        .selectFrom('people')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n;
+  try {
+    await db.insertInto('people').values({ name: 'alice', active: 1 }).execute();
+    for (const attempt of ['first', 'second']) {
+      await assert.rejects(
+        db.transaction().execute(async (trx) => {
+          await trx.insertInto('people').values({ name: 'eve', active: 1 }).execute();
+          assert.equal(await count(trx), 2, `${attempt}: the transaction sees its own insert`);
+          assert.throws(() => other.exec('insert into people (name, active) values (1, 1)'), /locked|busy/i);
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      assert.equal(await count(db), 1, `${attempt}: rolled back`);
+    }
+  } finally {
+    other.close();
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('statement cache: an iteration left half-way does not disturb the same query run meanwhile', () => {
+  const raw = fresh();
+  raw.exec("insert into people (name, active) values ('alice', 1), ('bob', 1), ('carol', 1)");
+  const adapter = adaptDatabaseSync(raw);
+  const text = 'select name from people order by id';
+  const rows = adapter.prepare(text).iterate([]);
+  assert.deepEqual(rows.next().value, { name: 'alice' });
+  assert.deepEqual(adapter.prepare(text).all([]), [{ name: 'alice' }, { name: 'bob' }, { name: 'carol' }]);
+  assert.deepEqual([...rows], [{ name: 'bob' }, { name: 'carol' }]);
+});
+
+test('statement cache: closing the database drops the cache; a query after close fails plainly', () => {
+  const raw = fresh();
+  const adapter = adaptDatabaseSync(raw);
+  adapter.prepare('select 1 as a').all([]);
+  adapter.close();
+  assert.equal(raw.isOpen, false);
+  assert.throws(() => adapter.prepare('select 1 as a'), /database is not open/);
+});

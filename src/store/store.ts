@@ -10,6 +10,7 @@ import { type Clock, systemClock } from '../clock.ts';
 import type { Database } from './database.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { nodeSqliteDialect } from './node-sqlite-dialect.ts';
+import { preparingClient, StatementNames } from './postgres-statements.ts';
 import { TenantScope } from './tenant-scope.ts';
 
 export type StoreOptions = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -108,7 +109,9 @@ async function openPostgres(url: string, clock: Clock): Promise<Store> {
   if (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url)) {
     throw new StoreError("store: the PostgreSQL URL must start with 'postgres://' or 'postgresql://'");
   }
-  const pool = new pg.Pool({ connectionString: url, types: pgTypes, max: 10 });
+  // Kysely's parameterised queries run as named statements: parsed and planned once per connection.
+  const Client = preparingClient(new StatementNames());
+  const pool = new pg.Pool({ connectionString: url, types: pgTypes, max: 10, Client });
   // An idle client losing its connection (a restarted server) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const store = storeOn(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres', clock);

@@ -3,10 +3,12 @@
 import type {
   DeleteQueryBuilder,
   DeleteResult,
+  Expression,
   Insertable,
   InsertQueryBuilder,
   InsertResult,
   Kysely,
+  QueryCreator,
   SelectQueryBuilder,
   Updateable,
   UpdateQueryBuilder,
@@ -19,6 +21,10 @@ import type { Database, TenantTable } from './database.ts';
 export type TenantInsert<T extends TenantTable> = Omit<Insertable<Database[T]>, 'tenant_id'>;
 /** Columns to change; `tenant_id` is not among them (a row never moves between tenants). */
 export type TenantUpdate<T extends TenantTable> = Omit<Updateable<Database[T]>, 'tenant_id'>;
+/** The tables a scope reads: the tenant's tables, plus any common table expression it was given (`withRecursive`). */
+export type ScopedTable<DB> = Exclude<keyof DB & string, 'tenants'>;
+/** A common table expression's rows carry their tenant, so a scope restricts them as it restricts a table. */
+export type CteRow<R> = R & { tenant_id: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -32,22 +38,33 @@ export function assertTenantId(tenantId: unknown): asserts tenantId is string {
 /**
  * One tenant's view of the store. Every builder it returns is already restricted to the tenant:
  * - `selectFrom(t)`, `updateTable(t, values)` and `deleteFrom(t)` add `where t.tenant_id = <tenant>`;
- * - `insertInto(t, rows)` sets `tenant_id` on every row.
+ * - `insertInto(t, rows)` sets `tenant_id` on every row;
+ * - `withRecursive(name, …)` adds a common table expression whose rows carry `tenant_id`, restricted like a table.
  * Add further `where`s, `select`s, `orderBy`s, `returning`s to the builders as usual. Two rules keep the guarantee:
  * a join to another table must match on `tenant_id` too (foreign keys are composite, so linked rows share a tenant
  * anyway), and inside `transaction(fn)` use only the scope `fn` receives (on SQLite, the outer one would wait for
  * the transaction to end: a deadlock).
  */
-export class TenantScope {
+export class TenantScope<DB extends Database = Database> {
   readonly tenantId: string;
   readonly clock: Clock;
   readonly #db: Kysely<Database>;
+  /** What builds the queries: the database itself, or (in a `withRecursive` scope) a creator carrying the CTE. */
+  #creator: QueryCreator<DB>;
 
   constructor(db: Kysely<Database>, tenantId: string, clock: Clock) {
     assertTenantId(tenantId);
     this.#db = db;
+    this.#creator = db as unknown as QueryCreator<DB>;
     this.tenantId = tenantId;
     this.clock = clock;
+  }
+
+  /** The same tenant, database and clock, with queries built by `creator`. */
+  #using<D extends Database>(creator: QueryCreator<D>): TenantScope<D> {
+    const scope = new TenantScope<D>(this.#db, this.tenantId, this.clock);
+    scope.#creator = creator;
+    return scope;
   }
 
   /** Milliseconds since the epoch, from the store's clock: what `created_at`/`modified_at` columns hold. */
@@ -55,10 +72,35 @@ export class TenantScope {
     return this.clock.now();
   }
 
-  selectFrom<T extends TenantTable>(table: T): SelectQueryBuilder<Database, T, object> {
-    return this.#db
+  selectFrom<T extends ScopedTable<DB>>(table: T): SelectQueryBuilder<DB, T, object> {
+    return (this.#creator as unknown as QueryCreator<Database>)
       .selectFrom(table as TenantTable)
       .where(`${table}.tenant_id` as never, '=', this.tenantId as never) as never;
+  }
+
+  /**
+   * A walk over this tenant's rows in one statement (groups within groups): the scope returned starts its queries
+   * with `with recursive <name>(tenant_id, …columns) as (<body>)` and can select from `name` like a table.
+   * `body` gets a scope that can name the CTE too (for the recursive step's join) and returns the anchor `union`
+   * the step; both must select `tenant_id` (from a table of this scope) first, then `columns`, so that the CTE's rows
+   * are restricted to the tenant like any table's. Put the `selectFrom(name)` first in a compound query (the `with`
+   * goes on that query), and build the other parts of the compound from the scope this was called on.
+   */
+  withRecursive<N extends string, R extends Record<string, unknown>>(
+    name: N,
+    columns: readonly (keyof R & string)[],
+    body: (scope: TenantScope<DB & Record<N, CteRow<R>>>) => Expression<CteRow<R>>,
+  ): TenantScope<DB & Record<N, CteRow<R>>> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name) || columns.some((c) => !/^[a-z_][a-z0-9_]*$/.test(c))) {
+      throw new TypeError(`withRecursive(${name}): the name and columns must be plain lower-case identifiers`);
+    }
+    // The body's scope builds plain queries (no `with` of their own); only the outer query carries the CTE.
+    const named = this.#using(this.#creator as unknown as QueryCreator<DB & Record<N, CteRow<R>>>);
+    const creator = (this.#creator as unknown as QueryCreator<Database>).withRecursive(
+      `${name}(tenant_id, ${columns.join(', ')})` as never,
+      (() => body(named)) as never,
+    );
+    return this.#using(creator as unknown as QueryCreator<DB & Record<N, CteRow<R>>>);
   }
 
   insertInto<T extends TenantTable>(
@@ -97,7 +139,10 @@ export class TenantScope {
    * throws. Inside a transaction already, `fn` joins it.
    */
   async transaction<R>(fn: (tx: TenantScope) => Promise<R>): Promise<R> {
-    if (this.#db.isTransaction) return fn(this);
+    if (this.#db.isTransaction) {
+      // A `withRecursive` scope's queries would carry its CTE; the transaction's scope is a plain one.
+      return fn((this.#creator as unknown) === this.#db ? (this as unknown as TenantScope) : this.#using(this.#db));
+    }
     return this.#db.transaction().execute((trx) => fn(new TenantScope(trx, this.tenantId, this.clock)));
   }
 }

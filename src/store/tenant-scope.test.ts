@@ -1,0 +1,114 @@
+// TenantScope.withRecursive: a recursive walk in one statement that stays inside its tenant — even where the other
+// tenant has rows with the very same ids — ends on cycles, and refuses names that are not plain identifiers.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { storesUnderTest } from '../../test/support/stores.ts';
+import { twoTenants } from '../../test/support/tenants.ts';
+import type { TenantScope } from './tenant-scope.ts';
+
+const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
+
+/** Groups named by their ids; `nest` lists [outer, inner] pairs, `alice` the groups she is in directly. */
+async function groups(scope: TenantScope, ids: string[], nest: [string, string][], alice: string[]): Promise<void> {
+  for (const id of ids) {
+    await scope
+      .insertInto('groups', {
+        id,
+        display_name: id,
+        description: null,
+        mail_nickname: null,
+        created_at: NOW,
+        modified_at: NOW,
+      })
+      .execute();
+  }
+  const member = (group_id: string, member_type: 'user' | 'group', member_id: string) =>
+    scope.insertInto('group_members', { group_id, member_type, member_id, created_at: NOW }).execute();
+  for (const [outer, inner] of nest) await member(outer, 'group', inner);
+  for (const id of alice) await member(id, 'user', 'alice');
+}
+
+/** Every group `alice` is in, through nesting: the walk under test. */
+async function walk(scope: TenantScope): Promise<string[]> {
+  const rows = await scope
+    .withRecursive<'reached', { id: string }>('reached', ['id'], (s) =>
+      s
+        .selectFrom('group_members')
+        .select(['group_members.tenant_id', 'group_members.group_id as id'])
+        .where('member_type', '=', 'user')
+        .where('member_id', '=', 'alice')
+        .union(
+          s
+            .selectFrom('group_members')
+            .innerJoin('reached', (join) =>
+              join
+                .onRef('reached.tenant_id', '=', 'group_members.tenant_id')
+                .onRef('reached.id', '=', 'group_members.member_id'),
+            )
+            .select(['group_members.tenant_id', 'group_members.group_id as id'])
+            .where('group_members.member_type', '=', 'group'),
+        ),
+    )
+    .selectFrom('reached')
+    .select('id')
+    .execute();
+  return rows.map((r) => r.id).sort();
+}
+
+for (const db of storesUnderTest()) {
+  test(`${db.name}: contoso's walk stays in contoso though fabrikam uses the same ids, and ends on a cycle`, async () => {
+    const store = await db.open();
+    const { contoso, fabrikam } = await twoTenants(store);
+    // Contoso: alice in sales, sales in staff, and a ring (staff → ring → sales → staff).
+    await groups(
+      store.forTenant(contoso),
+      ['sales', 'staff', 'ring', 'board'],
+      [
+        ['staff', 'sales'],
+        ['ring', 'staff'],
+        ['sales', 'ring'],
+      ],
+      ['sales'],
+    );
+    // Fabrikam: the same ids, but there sales sits in the board, and alice is in nothing of fabrikam's.
+    await groups(store.forTenant(fabrikam), ['sales', 'staff', 'ring', 'board'], [['board', 'sales']], []);
+    assert.deepEqual(await walk(store.forTenant(contoso)), ['ring', 'sales', 'staff']);
+    assert.deepEqual(await walk(store.forTenant(fabrikam)), []);
+  });
+
+  test(`${db.name}: inside a transaction, a scope with a CTE joins it with a plain scope`, async () => {
+    const store = await db.open();
+    const { contoso } = await twoTenants(store);
+    await groups(store.forTenant(contoso), ['sales'], [], ['sales']);
+    const texts = await store.forTenant(contoso).transaction(async (tx) => {
+      const withCte = tx.withRecursive<'reached', { id: string }>('reached', ['id'], (s) =>
+        s.selectFrom('groups').select(['groups.tenant_id', 'groups.id']),
+      );
+      return withCte.transaction(async (inner) => ({
+        outer: withCte.selectFrom('reached').select('id').compile().sql,
+        inner: inner.selectFrom('groups').select('display_name').compile().sql,
+        rows: await inner.selectFrom('groups').select('display_name').execute(),
+      }));
+    });
+    assert.match(texts.outer, /^with recursive "reached"\("tenant_id", "id"\) as /);
+    assert.match(texts.inner, /^select "display_name" from "groups"/);
+    assert.deepEqual(texts.rows, [{ display_name: 'sales' }]);
+  });
+}
+
+const badNames = [
+  { name: 'a quoted name', cte: 'x" as (select 1) --', columns: ['id'] },
+  { name: 'a column with a space', cte: 'reached', columns: ['id, evil'] },
+  { name: 'an upper-case name', cte: 'Reached', columns: ['id'] },
+];
+for (const c of badNames) {
+  test(`withRecursive refuses ${c.name}`, async () => {
+    const [db] = storesUnderTest();
+    const store = await db.open();
+    const { contoso } = await twoTenants(store);
+    assert.throws(
+      () => store.forTenant(contoso).withRecursive(c.cte, c.columns as never, () => null as never),
+      /withRecursive\(.*\): the name and columns must be plain lower-case identifiers/,
+    );
+  });
+}
