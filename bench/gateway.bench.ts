@@ -12,7 +12,7 @@
 //   (64), BENCH_GATEWAY_THREADS (2), BENCH_GATEWAY_NGINX_WORKERS (auto, Debian's default), BENCH_GATEWAY_UPSTREAM
 //   (`nginx`: a `return 200 "ok"` server in the same nginx; `node`: a bare node:http server), BENCH_GATEWAY_LOG_LEVEL
 //   (warn) Portcullis's log level, BENCH_CPU_PROF_DIR=dir writes a V8 CPU profile of the Portcullis process there.
-import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   chownSync,
   existsSync,
@@ -34,6 +34,7 @@ import {
   type GatewayServerReady,
   type GatewayUsage,
 } from './gateway-servers.ts';
+import { ServerProcess } from './server-process.ts';
 
 const DEPLOY = new URL('../deploy/nginx/', import.meta.url).pathname;
 const WRK_SCRIPT = new URL('./gateway-wrk.lua', import.meta.url).pathname;
@@ -144,58 +145,14 @@ export function gatewayBenchMissing(): string | undefined {
 
 type Ask = GatewayQuestion extends infer Q ? (Q extends unknown ? Omit<Q, 'id'> : never) : never;
 
-class ServerProcess {
-  readonly ready: GatewayServerReady;
-  readonly #child: ChildProcess;
-  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  #next = 0;
+type GatewayServer = ServerProcess<GatewayServerReady, Ask>;
 
-  private constructor(child: ChildProcess, ready: GatewayServerReady) {
-    this.#child = child;
-    this.ready = ready;
-    child.on('message', (message: { id: number; answer?: unknown; error?: string }) => {
-      const waiting = this.#pending.get(message.id);
-      if (!waiting) return;
-      this.#pending.delete(message.id);
-      if (message.error !== undefined) waiting.reject(new Error(`server: ${message.error}`));
-      else waiting.resolve(message.answer);
-    });
-  }
-
-  static start(kind: GatewayServerKind, env: Record<string, string> = {}): Promise<ServerProcess> {
-    const profileDir = kind === 'portcullis' ? process.env.BENCH_CPU_PROF_DIR : undefined;
-    const child = fork(new URL('./gateway-servers.ts', import.meta.url), [kind], {
-      env: { ...process.env, ...env },
-      execArgv: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    return new Promise((resolve, reject) => {
-      const failed = (code: number | null) =>
-        reject(new Error(`the ${kind} server exited (${code}) before it was ready`));
-      child.once('exit', failed);
-      child.once('message', (message: GatewayServerReady) => {
-        child.off('exit', failed);
-        resolve(new ServerProcess(child, message));
-      });
-    });
-  }
-
-  ask<T>(question: Ask): Promise<T> {
-    const id = this.#next++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.#child.send({ ...question, id });
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.#child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    await this.ask({ op: 'stop' });
-    const timer = setTimeout(() => this.#child.kill(), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
+function startServer(kind: GatewayServerKind, env: Record<string, string> = {}): Promise<GatewayServer> {
+  return ServerProcess.start(new URL('./gateway-servers.ts', import.meta.url), kind, {
+    env,
+    profile: kind === 'portcullis',
+    stdout: 'ignore',
+  });
 }
 
 // ---- nginx -----------------------------------------------------------------------------------------------------
@@ -480,9 +437,9 @@ async function checkThrough(port: number, cookie: string, backend: Backend): Pro
 async function measureRow(
   round: number,
   backend: Backend,
-  server: ServerProcess,
+  server: GatewayServer,
   nginx: RunningNginx,
-  upstream: ServerProcess | undefined,
+  upstream: GatewayServer | undefined,
   cookie: string,
   options: GatewayBenchOptions,
 ): Promise<GatewayBenchRow> {
@@ -542,19 +499,19 @@ export async function benchGateway(
   if (missing) throw new Error(missing);
   const stops: (() => Promise<void>)[] = [];
   try {
-    const portcullis = await ServerProcess.start('portcullis');
+    const portcullis = await startServer('portcullis');
     stops.push(() => portcullis.stop());
     const { cookie, bare: sessions, tenant } = portcullis.ready;
     if (!cookie || !sessions || !tenant) throw new Error('the Portcullis server came without its session');
-    const bare = await ServerProcess.start('bare', { BENCH_BARE_SESSIONS: JSON.stringify(sessions) });
+    const bare = await startServer('bare', { BENCH_BARE_SESSIONS: JSON.stringify(sessions) });
     stops.push(() => bare.stop());
-    let upstream: ServerProcess | undefined;
+    let upstream: GatewayServer | undefined;
     if (options.upstream === 'node') {
-      upstream = await ServerProcess.start('upstream');
+      upstream = await startServer('upstream');
       const started = upstream;
       stops.push(() => started.stop());
     }
-    const nginxFor = async (server: ServerProcess) => {
+    const nginxFor = async (server: GatewayServer) => {
       const nginx = await startNginx({
         authPort: server.ready.port,
         upstreamPort: upstream?.ready.port,

@@ -6,7 +6,6 @@
 // Run: `npx node bench/token.bench.ts` (also part of `npm run bench`). BENCH_TOKEN_REQUESTS (default 3000) sets the
 // timed requests per token row, BENCH_SIGN_INS (default 200) the timed sign-ins, BENCH_POSTGRES=0 skips
 // PostgreSQL, and BENCH_CPU_PROF_DIR=dir writes a V8 CPU profile of each server process there.
-import { type ChildProcess, fork } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -15,6 +14,7 @@ import { OWASP_ARGON2ID } from '../src/auth/password-hash.ts';
 import { ADMIN_API_SCOPE } from '../src/oidc/provider.ts';
 import { testPostgres } from '../test/support/postgres.ts';
 import { basicAuth, HttpClient, type HttpResponse, type LoadResult, runLoad } from './load.ts';
+import { ServerProcess } from './server-process.ts';
 import type { HashTiming, Question, ServerKind, ServerReady, Usage } from './token-server.ts';
 
 /** Workers sending token requests at once (each waits for its answer before the next). */
@@ -55,62 +55,7 @@ export interface TokenBenchOptions {
 /** A question without its id (Omit over each member of the union, not over the union). */
 type Ask<Q = Question> = Q extends unknown ? Omit<Q, 'id'> : never;
 
-/** One server in a child process, with a request/answer channel over IPC. */
-class ServerProcess {
-  readonly ready: ServerReady;
-  /** CPU time so far of each process of an out-of-process database serving this server, in microseconds. */
-  databaseCpu?: () => Map<string, number>;
-  readonly #child: ChildProcess;
-  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  #next = 0;
-
-  private constructor(child: ChildProcess, ready: ServerReady) {
-    this.#child = child;
-    this.ready = ready;
-    child.on('message', (message: { id: number; answer?: unknown; error?: string }) => {
-      const waiting = this.#pending.get(message.id);
-      if (!waiting) return;
-      this.#pending.delete(message.id);
-      if (message.error !== undefined) waiting.reject(new Error(`server: ${message.error}`));
-      else waiting.resolve(message.answer);
-    });
-  }
-
-  static start(kind: ServerKind, env: Record<string, string> = {}): Promise<ServerProcess> {
-    const profileDir = process.env.BENCH_CPU_PROF_DIR;
-    const child = fork(new URL('./token-server.ts', import.meta.url), [kind], {
-      env: { ...process.env, ...env },
-      execArgv: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    return new Promise((resolve, reject) => {
-      const failed = (code: number | null) =>
-        reject(new Error(`the ${kind} server exited (${code}) before it was ready`));
-      child.once('exit', failed);
-      child.once('message', (message: ServerReady) => {
-        child.off('exit', failed);
-        resolve(new ServerProcess(child, message));
-      });
-    });
-  }
-
-  ask<T>(question: Ask): Promise<T> {
-    const id = this.#next++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.#child.send({ ...question, id });
-    });
-  }
-
-  /** Stops the server; it must exit within ten seconds (a CPU profile is written on exit). */
-  async stop(): Promise<void> {
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    await this.ask({ op: 'stop' });
-    const timer = setTimeout(() => this.#child.kill(), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
+type TokenServer = ServerProcess<ServerReady, Ask>;
 
 function json(response: HttpResponse, what: string): Record<string, unknown> {
   if (response.status !== 200) {
@@ -121,7 +66,7 @@ function json(response: HttpResponse, what: string): Record<string, unknown> {
 
 /** The measured rows of one token operation: load, then the server's CPU and memory over the timed part. */
 async function measure(
-  server: ServerProcess,
+  server: TokenServer,
   operation: TokenBenchRow['operation'],
   options: { concurrency: number; warmup: number; total: number; step: (worker: number) => Promise<void> },
 ): Promise<TokenBenchRow> {
@@ -270,7 +215,7 @@ export async function signIn(http: HttpClient, ready: ServerReady, user: string)
 }
 
 async function benchPortcullis(
-  server: ServerProcess,
+  server: TokenServer,
   options: { requests: number; signIns: number },
 ): Promise<TokenBenchRow[]> {
   const ready = server.ready;
@@ -318,7 +263,7 @@ async function benchPortcullis(
   }
 }
 
-async function benchBareProvider(server: ServerProcess, options: { requests: number }): Promise<TokenBenchRow[]> {
+async function benchBareProvider(server: TokenServer, options: { requests: number }): Promise<TokenBenchRow[]> {
   const ready = server.ready;
   const http = new HttpClient(TOKEN_CONCURRENCY);
   const warmup = Math.ceil(options.requests / 10);
@@ -423,10 +368,12 @@ async function postgresDatabase(): Promise<{ url: string; name: string } | { ski
 async function withServer<T>(
   kind: ServerKind,
   env: Record<string, string>,
-  run: (s: ServerProcess) => Promise<T>,
+  run: (s: TokenServer) => Promise<T>,
   databaseCpu?: () => Map<string, number>,
 ): Promise<T> {
-  const server = await ServerProcess.start(kind, env);
+  const server = await ServerProcess.start<ServerReady, Ask>(new URL('./token-server.ts', import.meta.url), kind, {
+    env,
+  });
   server.databaseCpu = databaseCpu;
   try {
     return await run(server);
