@@ -22,6 +22,7 @@ import type { TenantProviders } from './oidc/tenant-providers.ts';
 import { buildServer } from './server.ts';
 import { SessionCache } from './session/cache.ts';
 import { sessionPlugin } from './session/plugin.ts';
+import { SessionRepository } from './session/repository.ts';
 import { Sessions } from './session/sessions.ts';
 import type { SignInLogSink, SignInServices } from './signin/ports.ts';
 import { CompiledPolicyCache } from './store/repositories/compiled-policy-cache.ts';
@@ -78,14 +79,19 @@ export async function openData(config: Config, clock: Clock = systemClock): Prom
   }
 }
 
-/** Deletes what has expired in every tenant; returns the number of rows deleted. Failures are the caller's to log. */
-export async function runHousekeeping(store: Store): Promise<number> {
+/**
+ * Deletes what has expired in every tenant; returns the number of rows deleted. Failures are the caller's to log.
+ * Sign-in sessions are kept for `keepEndedSessionsMs` after they end (the refresh-token lifetime), so a refresh
+ * token of a grant they covered is refused with the session's own reason (50173) rather than as unknown.
+ */
+export async function runHousekeeping(store: Store, keepEndedSessionsMs: number): Promise<number> {
   let deleted = 0;
   for (const tenant of await new TenantRepository(store).list()) {
     const scope = store.forTenant(tenant.id);
     deleted += await deleteExpiredPayloads(scope);
     deleted += await new LockoutStateRepository(scope).purgeExpired();
     deleted += await new WebAuthnChallengeRepository(scope).purgeExpired();
+    deleted += await new SessionRepository(scope).purgeEnded(scope.now() - keepEndedSessionsMs);
   }
   return deleted;
 }
@@ -168,7 +174,7 @@ export function createPortcullis(options: StartOptions): Portcullis {
   const timer =
     every > 0
       ? setInterval(() => {
-          running = runHousekeeping(store).then(
+          running = runHousekeeping(store, config.tokens.refreshTokenDays * 86_400_000).then(
             (deleted) => {
               if (deleted > 0) logger.info({ deleted }, `housekeeping deleted ${deleted} expired rows`);
             },
