@@ -2,6 +2,8 @@
 // scripts exactly as written; change them only by adding.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { auditCommand } from './cli-audit.ts';
+import { importCommand } from './cli-import.ts';
 import {
   DATA_OPTIONS,
   describeFailure,
@@ -78,6 +80,17 @@ Commands:
                --mfa-trusted-ip <cidr>  an MFA trusted IP range (location 00000000-0000-0000-0000-000000000000),
                                         repeatable
              Prints {"value": [...whatIfAnalysisResult], "decision": {...}} as JSON.
+  import     import --tenant <name|id> <files or dirs>: Entra exports into a tenant (locations first, ids kept where
+             free, references rewritten), in one transaction; a report of what was imported and skipped, and why
+               --dry-run                check and report, write nothing
+               --json                   print the report as JSON
+               --data-dir, --config     as for serve
+             Exit 0 all imported or already present, 1 some skipped for problems, 2 usage, 3 nothing imported.
+             See docs/import.md.
+  audit      audit verify: check every tenant's directory audit hash chain (--tenant for one); exit 1 naming the first
+             record changed, removed or inserted. audit export: a tenant's directory audit log as JSON lines
+             (--tenant, default 'default'; --since <ISO time>; --out <file>, default standard output). --data-dir,
+             --config as for serve. See docs/audit.md.
   doctor     doctor <url of a protected application>: checks the reverse proxy in front of it from here (asks
              Portcullis first, passes the right headers, strips forged ones); one PASS/WARN/FAIL line per check
                --portcullis <url>       Portcullis's public URL, to check the sign-in goes there
@@ -122,6 +135,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
         return await whatIfCommand(rest, io);
       case 'doctor':
         return await doctorCommand(rest, io);
+      case 'import':
+        return await importCommand(rest, io);
+      case 'audit':
+        return await auditCommand(rest, io);
       default:
         io.err(`portcullis: unknown command '${command}'\n\n${HELP}`);
         return EXIT_USAGE;

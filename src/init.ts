@@ -3,6 +3,8 @@
 // again and what is missing is created; a tenant that already has a Global Administrator is initialised.
 import { randomBytes } from 'node:crypto';
 import { assignApplicationRole } from './admin/auth.ts';
+import { DirectoryAuditLog } from './audit/directory-audit.ts';
+import type { AuditActor, AuditEvent } from './audit/directory-audit-port.ts';
 import { hashPassword } from './auth/password-hash.ts';
 import { checkPasswordPolicy } from './auth/password-policy.ts';
 import { PasswordCredentialRepository } from './auth/store/index.ts';
@@ -47,6 +49,9 @@ export class InitInputError extends Error {
   override name = 'InitInputError';
 }
 
+/** How the directory audit log names `init` (docs/audit.md). */
+const INIT_ACTOR: AuditActor = { kind: 'system', displayName: 'portcullis init' };
+
 export interface InitOptions {
   /** Issuer and other URLs are built from it. */
   readonly publicUrl: string;
@@ -88,22 +93,55 @@ export async function initialise(store: Store, options: InitOptions): Promise<In
   const phc = await hashPassword(password);
 
   const { tenant } = await ensureDefaultTenant(store);
-  const scope = store.forTenant(tenant.id);
-  const directory = directoryFor(scope);
-  const admin =
-    (await directory.users.getByUserPrincipalName(upn)) ??
-    (await directory.users.create({ userPrincipalName: upn, displayName: 'Administrator', mail: null }));
-  await new PasswordCredentialRepository(scope).put({ userId: admin.id, phc, updatedAt: options.clock.now() });
-  await directory.roles.assign(admin.id, GLOBAL_ADMINISTRATOR);
-  // A retried init registers a fresh client: the secret of one from an interrupted run was never shown.
-  const automation = await directory.applications.create({
-    displayName: AUTOMATION_APP_NAME,
-    clientType: 'confidential',
-    grantTypes: ['client_credentials'],
+  const audit = new DirectoryAuditLog();
+  // The tenant's first changes, in one transaction with their directory audit records.
+  const automation = await store.forTenant(tenant.id).transaction(async (scope) => {
+    const record = (event: AuditEvent) => audit.record(scope, INIT_ACTOR, event);
+    const directory = directoryFor(scope);
+    let admin = await directory.users.getByUserPrincipalName(upn);
+    if (!admin) {
+      admin = await directory.users.create({ userPrincipalName: upn, displayName: 'Administrator', mail: null });
+      await record({
+        category: 'UserManagement',
+        activityDisplayName: 'Add user',
+        operationType: 'Add',
+        targets: [{ id: admin.id, displayName: admin.displayName, userPrincipalName: upn, type: 'User' }],
+      });
+    }
+    const adminTarget = { id: admin.id, displayName: admin.displayName, userPrincipalName: upn, type: 'User' } as const;
+    await new PasswordCredentialRepository(scope).put({ userId: admin.id, phc, updatedAt: options.clock.now() });
+    // The password itself (even its hash) is never in the log.
+    await record({
+      category: 'UserManagement',
+      activityDisplayName: 'Reset user password',
+      operationType: 'Update',
+      targets: [adminTarget],
+    });
+    await directory.roles.assign(admin.id, GLOBAL_ADMINISTRATOR);
+    await record(roleAssigned(adminTarget));
+    // A retried init registers a fresh client: the secret of one from an interrupted run was never shown.
+    const created = await directory.applications.create({
+      displayName: AUTOMATION_APP_NAME,
+      clientType: 'confidential',
+      grantTypes: ['client_credentials'],
+    });
+    if (created.secretText === undefined) throw new Error('a confidential application was created without a secret');
+    const appTarget = {
+      id: created.application.id,
+      displayName: AUTOMATION_APP_NAME,
+      type: 'Application',
+    } as const;
+    await record({
+      category: 'ApplicationManagement',
+      activityDisplayName: 'Add application',
+      operationType: 'Add',
+      targets: [appTarget],
+    });
+    // The automation client manages everything through the admin API, as a Global Administrator.
+    await assignApplicationRole(scope, created.application.appId, GLOBAL_ADMINISTRATOR);
+    await record(roleAssigned(appTarget));
+    return { application: created.application, secretText: created.secretText };
   });
-  if (automation.secretText === undefined) throw new Error('a confidential application was created without a secret');
-  // The automation client manages everything through the admin API, as a Global Administrator.
-  await assignApplicationRole(scope, automation.application.appId, GLOBAL_ADMINISTRATOR);
 
   const { issuer, graphBaseUrl } = tenantUrls(options.publicUrl, tenant.id);
   return {
@@ -118,6 +156,27 @@ export async function initialise(store: Store, options: InitOptions): Promise<In
       clientSecret: automation.secretText,
       scope: ADMIN_API_SCOPE,
     },
+  };
+}
+
+/** Entra's record of a role given to a user or application. */
+function roleAssigned(target: AuditEvent['targets'][number]): AuditEvent {
+  return {
+    category: 'RoleManagement',
+    activityDisplayName: 'Add member to role',
+    operationType: 'Assign',
+    targets: [
+      target,
+      {
+        id: GLOBAL_ADMINISTRATOR,
+        displayName: 'Global Administrator',
+        type: 'Role',
+        modifiedProperties: [
+          { displayName: 'Role.DisplayName', oldValue: undefined, newValue: 'Global Administrator' },
+          { displayName: 'Role.TemplateId', oldValue: undefined, newValue: GLOBAL_ADMINISTRATOR },
+        ],
+      },
+    ],
   };
 }
 

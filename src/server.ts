@@ -20,10 +20,11 @@ import { clientIpResolver } from './http/client-ip.ts';
 import './http/decorations.ts';
 import { frameworkErrorMessage, registerErrorHandling } from './http/errors.ts';
 import { sendGraphError } from './http/graph-error.ts';
-import { DEFAULT_READINESS_TIMEOUT_MS, QUIET_PATHS, registerHealth } from './http/health.ts';
+import { DEFAULT_READINESS_TIMEOUT_MS, isQuietUrl, registerHealth } from './http/health.ts';
 import { createLogger } from './http/logger.ts';
 import { createHttpMetrics, type HttpMetrics, registerMetrics } from './http/metrics.ts';
 import { REQUEST_ID_HEADERS, requestIdFrom } from './http/request-id.ts';
+import { requestLogger } from './http/request-logger.ts';
 
 /**
  * A feature mounted on the server, such as sign-in, OIDC, the admin API or forward auth. It is an ordinary Fastify
@@ -66,13 +67,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     logController: new LogController({
       requestIdLogLabel: 'requestId',
       // A route-level logLevel would also lower the level below the configured one, so probes are muted here.
-      disableRequestLogging: (request: { url?: string }) => QUIET_PATHS.has((request.url ?? '').split('?')[0]),
+      disableRequestLogging: (request: { url?: string }) => isQuietUrl(request.url ?? ''),
     }),
     genReqId: (raw) => requestIdFrom(raw.headers),
-    // Every log line of a request carries its correlation id and its client address, from the very first one.
+    // Every log line of a request carries its correlation id and its client address, from the very first one. The
+    // child logger is made when the request first logs (http/request-logger.ts): most requests never do.
     childLoggerFactory(logger, bindings, childOptions, raw) {
-      const client = resolveClientIp(raw as IncomingMessage);
-      return logger.child({ ...bindings, clientIp: client?.text }, childOptions);
+      return requestLogger(logger as Logger, bindings, childOptions, () => ({
+        clientIp: resolveClientIp(raw as IncomingMessage)?.text,
+      }));
     },
     // Malformed URLs and over-long path parameters are refused before routing, still with a Graph error body.
     frameworkErrors: (error, request, reply) => sendGraphError(reply, 400, frameworkErrorMessage(error, request.url)),
@@ -89,15 +92,19 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.decorate('config', config);
   app.decorateRequest('clientIp', null as never);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every request, and a promise per request is measurable.
+  app.addHook('onRequest', (request, reply, done) => {
     for (const header of REQUEST_ID_HEADERS) reply.header(header, request.id);
     reply.header('x-content-type-options', 'nosniff');
     const client = resolveClientIp(request.raw);
     if (client === undefined) {
-      // No usable peer address (the socket is already gone, or reports something unparseable): fail closed.
-      return sendGraphError(reply, 400, 'The client address of this connection could not be determined.');
+      // No usable peer address (the socket is already gone, or reports something unparseable): fail closed. The
+      // reply is sent here, so `done` is not called and no route runs.
+      sendGraphError(reply, 400, 'The client address of this connection could not be determined.');
+      return;
     }
     request.clientIp = client;
+    done();
   });
 
   registerErrorHandling(app);

@@ -10,9 +10,11 @@ import { StoreSignInLog } from './audit/sign-in-log.ts';
 import { LockoutStateRepository, storeCredentialPorts, WebAuthnChallengeRepository } from './auth/store/index.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/load.ts';
+import { consolePlugin } from './console/plugin.ts';
 import { Keyring } from './crypto/keyring.ts';
 import { type LoadedMasterKey, loadMasterKey, masterKeyId } from './crypto/master-key.ts';
 import { gatewayPlugin } from './gateway/plugin.ts';
+import type { GatewayRegistry } from './gateway/registry.ts';
 import { SessionModuleGatewaySessions } from './gateway/session-port.ts';
 import { openCountryDatabaseSync } from './geo/country-lookup.ts';
 import { createLogger } from './http/logger.ts';
@@ -143,6 +145,7 @@ export function createPortcullis(options: StartOptions): Portcullis {
     sessions: (tenantId) => new Sessions(store.forTenant(tenantId), { cache: sessionCache, logger }),
   };
   let providers: TenantProviders | undefined;
+  let gatewayRegistry: GatewayRegistry | undefined;
   const app = buildServer({
     config,
     logger,
@@ -163,9 +166,14 @@ export function createPortcullis(options: StartOptions): Portcullis {
             logger,
           }),
         },
-        { publicUrl: options.publicUrl },
+        { publicUrl: options.publicUrl, onRegistry: (registry) => (gatewayRegistry = registry) },
       ),
-      adminPlugin(services, { publicUrl: options.publicUrl, policyCache: policies }),
+      adminPlugin(services, {
+        publicUrl: options.publicUrl,
+        policyCache: policies,
+        gatewayRegistry: () => gatewayRegistry,
+      }),
+      consolePlugin(services, { publicUrl: options.publicUrl }),
     ],
   });
 

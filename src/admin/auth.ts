@@ -2,14 +2,18 @@
 // issuer the tenant's), checked against the tenant's signing keys, and the admin roles its principal holds — a
 // signed-in user's directory roles, or, for client credentials, the roles given to the application (the automation
 // client `init` registers is a Global Administrator).
+// The admin console calls the same API without a token: its session cookie plus the X-CSRF-Token header
+// (console/session.ts) stand for the signed-in user. A request with an Authorization header is always judged by it.
 import { createLocalJWKSet, type JSONWebKeySet, type JWK, errors as joseErrors, jwtVerify } from 'jose';
 import type { Clock } from '../clock.ts';
+import { ConsoleSessions } from '../console/session.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { directoryFor } from '../directory/directory.ts';
 import { builtInRole } from '../directory/roles.ts';
 import { HttpError } from '../http/graph-error.ts';
 import { ADMIN_API_RESOURCE } from '../oidc/provider.ts';
 import { loadSigningKeys } from '../oidc/signing-keys.ts';
+import { Sessions } from '../session/sessions.ts';
 import { SETTING_KEYS, TenantSettings } from '../store/repositories/tenant-settings.ts';
 import type { TenantScope } from '../store/tenant-scope.ts';
 
@@ -33,8 +37,23 @@ export class AdminAuthenticator {
     this.#issuerOf = options.issuerOf;
   }
 
-  /** The caller of a request to tenant `scope`, or an HttpError 401 naming what is wrong with the token. */
-  async authenticate(scope: TenantScope, authorization: string | undefined): Promise<Principal> {
+  /**
+   * The caller of a request to tenant `scope`, or an HttpError 401 naming what is wrong with the token. With no
+   * Authorization header, `headers` may carry the console's session cookie, which counts only together with its
+   * CSRF header (403 without it, 401 once the session has ended).
+   */
+  async authenticate(
+    scope: TenantScope,
+    authorization: string | undefined,
+    headers?: { readonly cookie?: string; readonly [name: string]: string | string[] | undefined },
+  ): Promise<Principal> {
+    if (authorization === undefined && headers !== undefined) {
+      const consoleSessions = this.#console(scope);
+      if (consoleSessions.present(scope.tenantId, headers.cookie)) {
+        const userId = await consoleSessions.authenticate(scope.tenantId, headers, this.#clock.now());
+        return this.#user(scope, userId, 'The console session');
+      }
+    }
     const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
     if (!match) {
       throw new HttpError(
@@ -68,15 +87,7 @@ export class AdminAuthenticator {
     }
     const directory = directoryFor(scope);
     if (typeof payload.oid === 'string' && payload.oid === payload.sub) {
-      const user = await directory.users.get(payload.oid);
-      if (!user?.accountEnabled) {
-        throw new HttpError(
-          401,
-          'Access token validation failure: the user is disabled or deleted.',
-          'InvalidAuthenticationToken',
-        );
-      }
-      return { kind: 'user', id: user.id, roles: new Set(await directory.roles.rolesOf(user.id)) };
+      return this.#user(scope, payload.oid, 'Access token validation failure');
     }
     const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
     if (!clientId || !(await directory.applications.getByAppId(clientId))) {
@@ -87,6 +98,24 @@ export class AdminAuthenticator {
       );
     }
     return { kind: 'application', id: clientId, roles: new Set(await applicationRoles(scope, clientId)) };
+  }
+
+  async #user(scope: TenantScope, userId: string, what: string): Promise<Principal> {
+    const directory = directoryFor(scope);
+    const user = await directory.users.get(userId);
+    if (!user?.accountEnabled) {
+      throw new HttpError(401, `${what}: the user is disabled or deleted.`, 'InvalidAuthenticationToken');
+    }
+    return { kind: 'user', id: user.id, roles: new Set(await directory.roles.rolesOf(user.id)) };
+  }
+
+  /** The console sessions, checked against the store (no cache: a revocation on any node shows at once). */
+  #console(scope: TenantScope): ConsoleSessions {
+    return new ConsoleSessions({
+      keyring: this.#keyring,
+      sessions: () => new Sessions(scope),
+      issuerOf: this.#issuerOf,
+    });
   }
 
   async #keySet(scope: TenantScope) {

@@ -10,6 +10,7 @@
 //   … the same five for /identity/conditionalAccess/policies
 //   POST   /identity/conditionalAccess/evaluate              What If: {"value": [whatIfAnalysisResult], "decision"}
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditOperation, AuditTargetType, DirectoryAuditWriter } from '../audit/directory-audit-port.ts';
 import type { Clock } from '../clock.ts';
 import { directoryFor } from '../directory/directory.ts';
 import {
@@ -28,6 +29,7 @@ import type { ConditionalAccessPolicy, NamedLocation } from '../policy/types.ts'
 import { parseWhatIfRequest, WhatIfInputError, whatIf } from '../policy/whatif.ts';
 import { InvalidPolicyError, PolicyRepository, type Saved } from '../store/repositories/policy-repository.ts';
 import type { TenantScope } from '../store/tenant-scope.ts';
+import { type AuditContext, auditContextOf, recordChange } from './audit-actor.ts';
 import { type Principal, requireRole } from './auth.ts';
 import {
   type EntityType,
@@ -68,6 +70,8 @@ export interface ConditionalAccessRoutesOptions {
   readonly limits?: PolicyLimits;
   /** The node's compiled policy cache: told after every change, so sign-ins here see it at once. */
   readonly policyCache?: { invalidate(tenantId: string): void };
+  /** Where every change is recorded, in the change's transaction (docs/audit.md). */
+  readonly audit: DirectoryAuditWriter;
 }
 
 /** What differs between the two collections. */
@@ -75,6 +79,8 @@ interface Collection<T extends { id: string }> {
   readonly segment: 'namedLocations' | 'policies';
   /** For messages: `named location`, `policy`. */
   readonly noun: string;
+  /** The directory audit's names: Entra's activity noun ('named location'), target type, modified property. */
+  readonly audit: { readonly activity: string; readonly type: AuditTargetType; readonly property: string };
   readonly entity: EntityType;
   list(repo: PolicyRepository): Promise<T[]>;
   get(repo: PolicyRepository, id: string): Promise<T | undefined>;
@@ -86,6 +92,7 @@ interface Collection<T extends { id: string }> {
 const NAMED_LOCATIONS: Collection<NamedLocation> = {
   segment: 'namedLocations',
   noun: 'named location',
+  audit: { activity: 'named location', type: 'NamedLocation', property: 'NamedLocation' },
   entity: {
     name: 'microsoft.graph.namedLocation',
     properties: [
@@ -120,6 +127,7 @@ const NAMED_LOCATIONS: Collection<NamedLocation> = {
 const POLICIES: Collection<ConditionalAccessPolicy> = {
   segment: 'policies',
   noun: 'policy',
+  audit: { activity: 'conditional access policy', type: 'Policy', property: 'ConditionalAccessPolicy' },
   entity: {
     name: 'microsoft.graph.conditionalAccessPolicy',
     properties: [
@@ -190,7 +198,14 @@ export function registerConditionalAccess(app: FastifyInstance, options: Conditi
       const { scope, principal } = await options.caller(request);
       requireRole(principal, MANAGE_CONDITIONAL_ACCESS, `create ${plural(collection)}`);
       const body = objectBody(request.body, collection);
-      const saved = await invalidOr400(collection, () => collection.create(repository(scope), body));
+      const who = await auditContextOf(request, scope, principal);
+      const saved = await invalidOr400(collection, () =>
+        scope.transaction(async (tx) => {
+          const created = await collection.create(repository(tx), body);
+          await recordItem(options.audit, tx, who, collection, 'Add', created.value.id, undefined, created.value);
+          return created;
+        }),
+      );
       changed(scope.tenantId);
       const location = `${url(scope.tenantId)}/${saved.value.id}`;
       return noStore(reply)
@@ -211,12 +226,18 @@ export function registerConditionalAccess(app: FastifyInstance, options: Conditi
       const { scope, principal } = await options.caller(request);
       requireRole(principal, MANAGE_CONDITIONAL_ACCESS, `change ${plural(collection)}`);
       const body = objectBody(request.body, collection);
-      const repo = repository(scope);
-      const current = await collection.get(repo, request.params.id);
-      if (!current) throw notFound(collection, request.params.id);
-      const merged = mergePatch(current, body);
-      const saved = await invalidOr400(collection, () => collection.replace(repo, request.params.id, merged));
-      if (!saved) throw notFound(collection, request.params.id);
+      const who = await auditContextOf(request, scope, principal);
+      await invalidOr400(collection, () =>
+        scope.transaction(async (tx) => {
+          await lockPolicies(tx);
+          const repo = repository(tx);
+          const current = await collection.get(repo, request.params.id);
+          if (!current) throw notFound(collection, request.params.id);
+          const saved = await collection.replace(repo, request.params.id, mergePatch(current, body));
+          if (!saved) throw notFound(collection, request.params.id);
+          await recordItem(options.audit, tx, who, collection, 'Update', current.id, current, saved.value);
+        }),
+      );
       changed(scope.tenantId);
       return noStore(reply).code(204).send();
     });
@@ -224,9 +245,17 @@ export function registerConditionalAccess(app: FastifyInstance, options: Conditi
     app.delete<{ Params: ItemParams }>(`${path}/:id`, async (request, reply) => {
       const { scope, principal } = await options.caller(request);
       requireRole(principal, MANAGE_CONDITIONAL_ACCESS, `delete ${plural(collection)}`);
-      let deleted: boolean;
+      const who = await auditContextOf(request, scope, principal);
       try {
-        deleted = await collection.delete(repository(scope), request.params.id);
+        await scope.transaction(async (tx) => {
+          await lockPolicies(tx);
+          const repo = repository(tx);
+          const current = await collection.get(repo, request.params.id);
+          if (!current || !(await collection.delete(repo, request.params.id))) {
+            throw notFound(collection, request.params.id);
+          }
+          await recordItem(options.audit, tx, who, collection, 'Delete', current.id, current, undefined);
+        });
       } catch (error) {
         // Refused by the state of things (trusted, or used by a policy), not by the request: a conflict.
         if (error instanceof InvalidPolicyError) {
@@ -235,7 +264,6 @@ export function registerConditionalAccess(app: FastifyInstance, options: Conditi
         }
         throw error;
       }
-      if (!deleted) throw notFound(collection, request.params.id);
       changed(scope.tenantId);
       return noStore(reply).code(204).send();
     });
@@ -269,6 +297,43 @@ export function registerConditionalAccess(app: FastifyInstance, options: Conditi
       value: result.value,
       decision: result.decision,
     });
+  });
+}
+
+/**
+ * Takes the tenant's policy-version row lock before a change reads the object it replaces or deletes, so the old value
+ * recorded is the one the change replaced (PolicyRepository takes the same lock again when it bumps the version; on
+ * SQLite the transaction already holds the write lock). Without the row (no change yet) there is nothing to replace.
+ */
+async function lockPolicies(tx: TenantScope): Promise<void> {
+  await tx.updateTable('policy_versions', { modified_at: tx.now() }).execute();
+}
+
+/** Entra's record of a named location or policy change: the whole object before and after, as its log writes it. */
+function recordItem(
+  audit: DirectoryAuditWriter,
+  tx: TenantScope,
+  context: AuditContext,
+  collection: Collection<{ id: string }>,
+  operation: 'Add' | 'Update' | 'Delete',
+  id: string,
+  before: object | undefined,
+  after: object | undefined,
+): Promise<void> {
+  const displayName = ((after ?? before) as { displayName?: unknown }).displayName;
+  return recordChange(audit, tx, context, {
+    category: 'Policy',
+    activityDisplayName: `${operation} ${collection.audit.activity}`,
+    operationType: operation satisfies AuditOperation,
+    loggedByService: 'Conditional Access',
+    targets: [
+      {
+        id,
+        displayName: typeof displayName === 'string' ? displayName : null,
+        type: collection.audit.type,
+        modifiedProperties: [{ displayName: collection.audit.property, oldValue: before, newValue: after }],
+      },
+    ],
   });
 }
 

@@ -5,7 +5,7 @@
 import { HttpError } from '../http/graph-error.ts';
 import { quote } from '../net/quote.ts';
 
-export type PropertyKind = 'string' | 'boolean' | 'date';
+export type PropertyKind = 'string' | 'boolean' | 'date' | 'number';
 
 /** What the options may name for one Graph entity type. */
 export interface EntityType {
@@ -36,6 +36,7 @@ type Literal =
   | { readonly type: 'string'; readonly value: string }
   | { readonly type: 'boolean'; readonly value: boolean }
   | { readonly type: 'date'; readonly value: number }
+  | { readonly type: 'number'; readonly value: number }
   | { readonly type: 'null' };
 
 /** Where the previous page ended: the last item's id, and its creation time for when that item has gone since. */
@@ -455,11 +456,16 @@ class FilterParser {
         ? 'a string in single quotes'
         : property.kind === 'boolean'
           ? 'true or false'
-          : 'a date and time such as 2026-01-31T00:00:00Z';
+          : property.kind === 'number'
+            ? 'a whole number'
+            : 'a date and time such as 2026-01-31T00:00:00Z';
     if (token.kind === 'word' && token.text.toLowerCase() === 'null') return { type: 'null' };
     if (property.kind === 'string' && token.kind === 'string') return { type: 'string', value: token.value };
     if (property.kind === 'boolean' && token.kind === 'word' && /^(true|false)$/i.test(token.text)) {
       return { type: 'boolean', value: token.text.toLowerCase() === 'true' };
+    }
+    if (property.kind === 'number' && token.kind === 'word' && /^-?\d{1,15}$/.test(token.text)) {
+      return { type: 'number', value: Number(token.text) };
     }
     if (property.kind === 'date') {
       const text = token.kind === 'string' ? token.value : token.kind === 'word' ? token.text : '';
@@ -579,6 +585,8 @@ function compare(filter: Filter & { kind: 'compare' }, actual: unknown): boolean
   if (value.type === 'string') {
     equal = typeof actual === 'string' && actual.toLowerCase() === value.value.toLowerCase();
   } else if (value.type === 'boolean') {
+    equal = actual === value.value;
+  } else if (value.type === 'number') {
     equal = actual === value.value;
   } else {
     const time = timeOf(actual);

@@ -37,6 +37,8 @@ export interface SignInLogQuery {
   readonly top?: number;
   /** The `skipToken` of the previous page (carried in `@odata.nextLink`). */
   readonly skipToken?: string;
+  /** Instead of `skipToken`: go on after the entry with this createdDateTime (epoch ms) and id. */
+  readonly after?: { readonly createdAt: number; readonly id: string };
   readonly filter?: SignInLogFilter;
 }
 
@@ -150,8 +152,8 @@ export class SignInLogRepository {
     if (filter.status === 'failure') select = select.where('status_error_code', '<>', 0);
     if (filter.from !== undefined) select = select.where('created_at', '>=', Math.ceil(filter.from));
     if (filter.to !== undefined) select = select.where('created_at', '<=', Math.floor(filter.to));
-    if (query.skipToken !== undefined) {
-      const after = decodeToken(query.skipToken);
+    if (query.skipToken !== undefined || query.after !== undefined) {
+      const after = query.after ?? decodeToken(query.skipToken);
       select = select.where((eb) =>
         eb.or([
           eb('created_at', '<', after.createdAt),

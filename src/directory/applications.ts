@@ -43,6 +43,21 @@ export interface Application {
   readonly createdDateTime: string;
 }
 
+/** An application with what client authentication needs (Applications.getClient). */
+export interface ClientRecord {
+  readonly application: Application;
+  /**
+   * The stored secret list as read (hashes and validity, JSON): it changes whenever a secret is added or removed,
+   * so it names the secret set the check below uses. Holds hashes only, yet is not for display.
+   */
+  readonly secretsVersion: string;
+  /**
+   * Whether `secret` is one of the client's secrets valid now (the store's clock), compared in constant time against
+   * every stored hash. Always false for a public client.
+   */
+  matchesSecret(secret: string): boolean;
+}
+
 export interface NewApplication {
   displayName: string;
   clientType: ClientType;
@@ -50,12 +65,16 @@ export interface NewApplication {
   postLogoutRedirectUris?: readonly string[];
   /** Default: authorization_code and refresh_token. client_credentials needs a confidential client. */
   grantTypes?: readonly string[];
+  /** Default true: a confidential client gets its first secret. False: none until addSecret (Graph's way). */
+  initialSecret?: boolean;
 }
 
 export interface NewSecretOptions {
   displayName?: string;
   /** Default 730 (two years, as Graph's addPassword); 1 to 3650. */
   lifetimeDays?: number;
+  /** Instead of lifetimeDays: when the secret expires (epoch ms; after now, at most 3650 days ahead). */
+  endTime?: number;
 }
 
 export interface IssuedSecret {
@@ -151,6 +170,13 @@ function lifetime(value: unknown): number {
   return value;
 }
 
+function endTime(value: unknown, now: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= now || value > now + 3650 * DAY_MS) {
+    throw invalid('endDateTime: must be in the future, at most 3650 days from now');
+  }
+  return value;
+}
+
 function secretsOf(row: ApplicationRow): StoredSecret[] {
   return JSON.parse(row.client_secrets) as StoredSecret[];
 }
@@ -197,7 +223,8 @@ export class Applications {
     const postLogout = uriList('postLogoutRedirectUris', input.postLogoutRedirectUris, clientType);
     const grants = grantTypes(input.grantTypes, clientType, redirectUris);
     const now = this.#scope.now();
-    const issued = clientType === 'confidential' ? this.#newSecret({}, now) : undefined;
+    const issued =
+      clientType === 'confidential' && input.initialSecret !== false ? this.#newSecret({}, now) : undefined;
     const row: ApplicationRow = {
       id: randomUUID(),
       app_id: randomUUID(),
@@ -303,20 +330,41 @@ export class Applications {
    */
   async verifySecret(appId: string, secret: string): Promise<Application | undefined> {
     if (typeof appId !== 'string' || typeof secret !== 'string' || secret.length === 0) return undefined;
+    const client = await this.getClient(appId);
+    if (!client) secretMatches(secret, 'A'.repeat(43)); // same work whether or not the client exists
+    return client?.matchesSecret(secret) ? client.application : undefined;
+  }
+
+  /**
+   * A client as the token endpoint needs it, from one read: the application, and a check of presented secrets
+   * against the secrets read with it (so authenticating the client does not read the row a second time).
+   */
+  async getClient(appId: string): Promise<ClientRecord | undefined> {
+    if (typeof appId !== 'string') return undefined;
     const row = await this.#repo.getByAppId(appId);
-    const now = this.#scope.now();
-    let ok = false;
-    for (const stored of row && row.client_type === 'confidential' ? secretsOf(row) : []) {
-      if (secretMatches(secret, stored.hash) && stored.start <= now && now < stored.end) ok = true;
-    }
-    if (!row) secretMatches(secret, 'A'.repeat(43)); // same work whether or not the client exists
-    return ok && row ? toApplication(row) : undefined;
+    if (!row) return undefined;
+    const secrets = row.client_type === 'confidential' ? secretsOf(row) : [];
+    const scope = this.#scope;
+    return {
+      application: toApplication(row),
+      secretsVersion: row.client_secrets,
+      matchesSecret(secret) {
+        if (typeof secret !== 'string' || secret.length === 0) return false;
+        const now = scope.now();
+        let ok = false;
+        for (const stored of secrets) {
+          if (secretMatches(secret, stored.hash) && stored.start <= now && now < stored.end) ok = true;
+        }
+        return ok;
+      },
+    };
   }
 
   #newSecret(options: NewSecretOptions, now: number): { secret: string; stored: StoredSecret } {
     const { secret, hash, hint } = generateClientSecret();
     const displayName = optionalText('displayName', options.displayName, 256) ?? null;
-    const end = now + lifetime(options.lifetimeDays) * DAY_MS;
+    const end =
+      options.endTime === undefined ? now + lifetime(options.lifetimeDays) * DAY_MS : endTime(options.endTime, now);
     return { secret, stored: { keyId: randomUUID(), displayName, hint, hash, start: now, end } };
   }
 }

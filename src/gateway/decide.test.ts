@@ -298,3 +298,28 @@ test('roaming: locations are judged where the session reached the app, unless lo
   assert.equal((await wiki(byPolicy, AT_HQ, deps)).kind, 'allow');
   assert.equal((await wiki(byPolicy, ABROAD, deps)).kind, 'blocked', "the policy's strictLocation mode");
 });
+
+test('admitted addresses: per tenant, session and app; bounded, the sessions admitted longest ago go first', () => {
+  const at = (text: string): ClientIp => ({ ip: parseIp(text), text, via: 'socket' });
+  const admitted = new AdmittedAddresses(3);
+  admitted.remember(TENANT, 'alice-session', WIKI, at('198.51.100.7'));
+  admitted.remember(TENANT, 'alice-session', WIKI, at('203.0.113.9')); // the first admission stands
+  admitted.remember(TENANT, 'alice-session', FINANCE, at('198.51.100.8'));
+  assert.equal(admitted.get(TENANT, 'alice-session', WIKI)?.text, '198.51.100.7');
+  assert.equal(admitted.get(TENANT, 'alice-session', FINANCE)?.text, '198.51.100.8');
+  assert.equal(admitted.get('another-tenant', 'alice-session', WIKI), undefined);
+  assert.equal(admitted.get(TENANT, 'bob-session', WIKI), undefined);
+  admitted.remember(TENANT, 'bob-session', WIKI, at('203.0.113.9'));
+  assert.equal(admitted.size, 3);
+  admitted.remember(TENANT, 'carol-session', WIKI, at('192.0.2.1'));
+  assert.ok(admitted.size <= 3);
+  assert.equal(admitted.get(TENANT, 'alice-session', WIKI), undefined, 'alice was admitted first and goes first');
+  assert.equal(admitted.get(TENANT, 'bob-session', WIKI)?.text, '203.0.113.9');
+  assert.equal(admitted.get(TENANT, 'carol-session', WIKI)?.text, '192.0.2.1');
+  // Full, with the session being added the oldest: it is dropped and added again, never lost.
+  const one = new AdmittedAddresses(1);
+  one.remember(TENANT, 'alice-session', WIKI, at('198.51.100.7'));
+  one.remember(TENANT, 'alice-session', FINANCE, at('198.51.100.8'));
+  assert.equal(one.size, 1);
+  assert.equal(one.get(TENANT, 'alice-session', FINANCE)?.text, '198.51.100.8');
+});

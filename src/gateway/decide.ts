@@ -35,22 +35,46 @@ export interface DecideDeps {
 
 /**
  * The address each session was first allowed into each application from, per node (another node admits it afresh
- * from the address it then sees, as a new sign-in to the app would). Bounded: the oldest entries go first, and a
- * forgotten entry only means the current address is judged again.
+ * from the address it then sees, as a new sign-in to the app would). Bounded: the sessions admitted longest ago go
+ * first, and a forgotten entry only means the current address is judged again. Keyed by session handle, then tenant
+ * and app id, the strings the session check and route table already hold: no key is built per request.
  */
 export class AdmittedAddresses {
-  readonly #entries = new Map<string, ClientIp>();
+  /** session handle → tenant id → app id → address. */
+  readonly #entries = new Map<string, Map<string, Map<string, ClientIp>>>();
   readonly #max: number;
+  #size = 0;
   constructor(max = 100_000) {
     this.#max = max;
   }
-  get(key: string): ClientIp | undefined {
-    return this.#entries.get(key);
+  get(tenantId: string, handle: string, appId: string): ClientIp | undefined {
+    return this.#entries.get(handle)?.get(tenantId)?.get(appId);
   }
-  remember(key: string, ip: ClientIp): void {
-    if (this.#entries.has(key)) return;
-    if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value as string);
-    this.#entries.set(key, ip);
+  remember(tenantId: string, handle: string, appId: string, ip: ClientIp): void {
+    let byTenant = this.#entries.get(handle);
+    let byApp = byTenant?.get(tenantId);
+    if (byApp?.has(appId)) return;
+    while (this.#size >= this.#max) {
+      const oldest = this.#entries.entries().next();
+      if (oldest.done) break;
+      this.#entries.delete(oldest.value[0]);
+      for (const apps of oldest.value[1].values()) this.#size -= apps.size;
+      if (oldest.value[1] === byTenant) byTenant = byApp = undefined;
+    }
+    if (byTenant === undefined) {
+      byTenant = new Map();
+      this.#entries.set(handle, byTenant);
+    }
+    if (byApp === undefined) {
+      byApp = new Map();
+      byTenant.set(tenantId, byApp);
+    }
+    byApp.set(appId, ip);
+    this.#size++;
+  }
+  /** Addresses held now. */
+  get size(): number {
+    return this.#size;
   }
 }
 
@@ -140,11 +164,10 @@ export async function decide(deps: DecideDeps, input: DecideInput): Promise<Gate
       session.mfa ? ['mfa'] : [],
       input.now,
     );
-  const key = `${tenantId} ${session.handle} ${appId}`;
   let check = evaluateFrom(input.clientIp);
   if (check.verdict.kind !== 'allow') {
     // Refused from here: was this session admitted to this app from elsewhere, with locations judged at sign-in?
-    const admittedFrom = deps.admitted.get(key);
+    const admittedFrom = deps.admitted.get(tenantId, session.handle, appId);
     if (admittedFrom !== undefined && admittedFrom.text !== input.clientIp.text) {
       const atSignIn = evaluateFrom(admittedFrom);
       const strict =
@@ -165,6 +188,6 @@ export async function decide(deps: DecideDeps, input: DecideInput): Promise<Gate
   }
 
   // 6. Allowed.
-  deps.admitted.remember(key, input.clientIp);
+  deps.admitted.remember(tenantId, session.handle, appId, input.clientIp);
   return { kind: 'allow', tenantId, appId, identity, check };
 }

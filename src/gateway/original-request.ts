@@ -30,7 +30,7 @@ function methodOf(headers: IncomingHttpHeaders, name: string): string | { proble
   return METHOD.test(value) ? value : { problem: `${name} is not an HTTP method` };
 }
 
-function absolute(text: string, header: string, expectedHost?: string): OriginalRequestResult {
+function absolute(text: string, header: string, method: string, expectedHost?: string): OriginalRequestResult {
   if (text.length > MAX_URL) return { ok: false, problem: `${header} is longer than ${MAX_URL} characters` };
   let url: URL;
   try {
@@ -46,7 +46,7 @@ function absolute(text: string, header: string, expectedHost?: string): Original
   if (expectedHost !== undefined && url.host !== expectedHost) {
     return { ok: false, problem: 'X-Forwarded-Uri must be a path' };
   }
-  return { ok: true, request: { method: 'GET', url } };
+  return { ok: true, request: { method, url } };
 }
 
 /** nginx: `proxy_set_header X-Original-URL $scheme://$http_host$request_uri;`. */
@@ -57,8 +57,7 @@ export function fromAuthRequest(headers: IncomingHttpHeaders): OriginalRequestRe
   }
   const method = methodOf(headers, 'x-original-method');
   if (typeof method !== 'string') return { ok: false, problem: method.problem };
-  const result = absolute(text.trim(), 'X-Original-URL');
-  return result.ok ? { ok: true, request: { ...result.request, method } } : result;
+  return absolute(text.trim(), 'X-Original-URL', method);
 }
 
 /** Traefik and Caddy: X-Forwarded-Proto, -Host, -Uri and -Method. */
@@ -81,8 +80,7 @@ export function fromForwardAuth(headers: IncomingHttpHeaders): OriginalRequestRe
   } catch {
     return { ok: false, problem: 'X-Forwarded-Host must be the host (and port) of the original request' };
   }
-  const result = absolute(`${proto}://${host}${uri}`, 'X-Forwarded-Host and X-Forwarded-Uri', expected);
-  return result.ok ? { ok: true, request: { ...result.request, method } } : result;
+  return absolute(`${proto}://${host}${uri}`, 'X-Forwarded-Host and X-Forwarded-Uri', method, expected);
 }
 
 /** Scripts get 401 instead of a redirect to a sign-in page they cannot show. */

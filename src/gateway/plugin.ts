@@ -94,7 +94,6 @@ export function gatewayPlugin(deps: GatewayDeps, options: GatewayPluginOptions =
         decision: GatewayDecision,
         now: number,
       ) {
-        const json = wantsJson(request.headers);
         switch (decision.kind) {
           case 'allow': {
             reply.headers(identityHeaders(decision.identity, config.headers, config.groups));
@@ -112,7 +111,7 @@ export function gatewayPlugin(deps: GatewayDeps, options: GatewayPluginOptions =
             }
             const message =
               decision.reason === 'mfa' ? ERROR_CODES[50076].message : 'Sign in to continue to this application.';
-            if (json) {
+            if (wantsJson(request.headers)) {
               return sendGraphError(reply, 401, message, { code: decision.reason === 'mfa' ? '50076' : undefined });
             }
             if (flavour === 'auth-request') return reply.code(401).header('location', location).send();
@@ -120,10 +119,12 @@ export function gatewayPlugin(deps: GatewayDeps, options: GatewayPluginOptions =
             const status = decision.method === 'GET' || decision.method === 'HEAD' ? 302 : 303;
             return reply.redirect(location, status);
           }
-          case 'blocked':
+          case 'blocked': {
+            const json = wantsJson(request.headers);
             return sendBlocked(request, reply, { code: decision.errorCode, json, publicUrl: publicUrl(), now });
+          }
           case 'unregistered':
-            return sendUnregistered(request, reply, { json, publicUrl: publicUrl(), now });
+            return sendUnregistered(request, reply, { json: wantsJson(request.headers), publicUrl: publicUrl(), now });
           case 'badRequest':
             return sendGraphError(reply, 400, `The reverse proxy's request cannot be read: ${decision.problem}.`);
         }

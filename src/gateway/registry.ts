@@ -158,8 +158,13 @@ export class GatewayRegistry {
   /**
    * Registers (or replaces the rules of) a forward-auth application. Throws PortcullisError 90001 naming the field
    * for bad input, an unknown or confidential application, or hosts and paths another application already claims.
+   * `within` runs in the transaction that stores the registration (the admin API's audit record).
    */
-  async register(tenantId: string, input: GatewayApplicationInput): Promise<GatewayApplication> {
+  async register(
+    tenantId: string,
+    input: GatewayApplicationInput,
+    within?: (tx: TenantScope, registered: GatewayApplication) => Promise<void>,
+  ): Promise<GatewayApplication> {
     const appId = input?.appId;
     if (typeof appId !== 'string' || appId === '') throw invalid('appId: must be the application (client) id');
     let rules: GatewayRules;
@@ -195,19 +200,25 @@ export class GatewayRegistry {
           .insertInto('gateway_applications', { app_id: appId, hosts, paths, created_at: now, modified_at: now })
           .execute();
       }
+      await within?.(tx, view(entry));
     });
     await this.load();
     return view(entry);
   }
 
-  /** Removes a stored registration (the directory application stays); false when there was none. */
-  async unregister(tenantId: string, appId: string): Promise<boolean> {
-    const result = await this.#scope(tenantId)
-      .deleteFrom('gateway_applications')
-      .where('app_id', '=', appId)
-      .executeTakeFirst();
+  /**
+   * Removes a stored registration (the directory application stays); false when there was none. `within` runs in the
+   * same transaction when a registration was removed (the admin API's audit record).
+   */
+  async unregister(tenantId: string, appId: string, within?: (tx: TenantScope) => Promise<void>): Promise<boolean> {
+    const removed = await this.#scope(tenantId).transaction(async (tx) => {
+      const result = await tx.deleteFrom('gateway_applications').where('app_id', '=', appId).executeTakeFirst();
+      if (result.numDeletedRows === 0n) return false;
+      await within?.(tx);
+      return true;
+    });
     await this.load();
-    return result.numDeletedRows > 0n;
+    return removed;
   }
 
   /**

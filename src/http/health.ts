@@ -17,6 +17,15 @@ export const DEFAULT_READINESS_TIMEOUT_MS = 5000;
  * A failed readiness check is still logged, as a warning.
  */
 export const QUIET_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+const QUIET_LIST = [...QUIET_PATHS];
+
+/** Whether a request target (path, optional query) is one of QUIET_PATHS. Asked on every request: no splitting. */
+export function isQuietUrl(url: string): boolean {
+  for (const path of QUIET_LIST) {
+    if (url.startsWith(path) && (url.length === path.length || url.charCodeAt(path.length) === 63) /* ? */) return true;
+  }
+  return false;
+}
 
 export function registerHealth(app: FastifyInstance, options: HealthOptions): void {
   app.get('/healthz', async (_request, reply) => {

@@ -95,3 +95,93 @@ test('options must be positive whole numbers', () => {
   assert.throws(() => new SessionCache({ ttlMs: 0 }), /ttlMs must be a positive whole number, but it is 0/);
   assert.throws(() => new SessionCache({ maxEntries: 1.5 }), /maxEntries/);
 });
+
+// Verified secrets: what lets a check skip hashing the session id and the binding secret again.
+const ALICE_ID = 'A'.repeat(43);
+const ALICE_BINDING = 'B'.repeat(43);
+
+function verifiedCache(options: { maxEntries?: number } = {}) {
+  const cache = new SessionCache({ ...options, tombstoneMs: 60_000 });
+  const entry = cache.putSession(CONTOSO, session('a'), T0);
+  cache.rememberVerified(CONTOSO, entry, ALICE_ID, ALICE_BINDING);
+  return { cache, entry };
+}
+
+test('a verified session id finds its entry in its own tenant only', () => {
+  const { cache, entry } = verifiedCache();
+  assert.equal(cache.verifiedEntry(CONTOSO, ALICE_ID), entry);
+  assert.equal(cache.verifiedEntry(FABRIKAM, ALICE_ID), undefined);
+  assert.equal(cache.verifiedEntry(CONTOSO, 'C'.repeat(43)), undefined);
+  assert.equal(cache.verifiedSize, 1);
+});
+
+test('the verified binding secret matches only itself', () => {
+  const { cache, entry } = verifiedCache();
+  const cases: Array<{ name: string; presented: unknown; matches: boolean }> = [
+    { name: 'the same secret', presented: ALICE_BINDING, matches: true },
+    { name: 'another secret of the same length', presented: `${'B'.repeat(42)}C`, matches: false },
+    { name: 'missing', presented: undefined, matches: false },
+    { name: 'shorter', presented: 'B'.repeat(42), matches: false },
+    { name: 'not a string', presented: Buffer.from(ALICE_BINDING), matches: false },
+    // U+0142 is 0x42 ('B') once its high byte is dropped, as latin1 encoding would.
+    {
+      name: 'a character above U+00FF that truncates to the secret',
+      presented: `${'B'.repeat(42)}\u0142`,
+      matches: false,
+    },
+  ];
+  for (const c of cases) assert.equal(cache.bindingMatchesVerified(entry, c.presented), c.matches, c.name);
+  const other = cache.putSession(CONTOSO, session('b'), T0);
+  assert.equal(cache.bindingMatchesVerified(other, ALICE_BINDING), undefined, 'no verified secret: the caller hashes');
+});
+
+test('verified secrets go with their entry: revocation, forget, a settings change, eviction', () => {
+  const dropped: Array<{ name: string; drop: (cache: SessionCache) => void }> = [
+    { name: 'revoked here', drop: (cache) => cache.revoked(CONTOSO, ['a'], T0 + 1) },
+    { name: 'forgotten', drop: (cache) => cache.forget(CONTOSO, 'a') },
+    { name: 'the tenant’s settings changed', drop: (cache) => cache.forgetTenant(CONTOSO) },
+    { name: 'not live any more', drop: (cache) => cache.forgetVerified(cache.peekSession(CONTOSO, 'a')!) },
+    {
+      name: 'evicted by newer entries',
+      drop: (cache) => {
+        cache.putSession(CONTOSO, session('b'), T0 + 1);
+        cache.putSession(CONTOSO, session('c'), T0 + 2);
+      },
+    },
+  ];
+  for (const c of dropped) {
+    const { cache, entry } = verifiedCache({ maxEntries: 2 });
+    c.drop(cache);
+    assert.equal(cache.verifiedEntry(CONTOSO, ALICE_ID), undefined, c.name);
+    assert.equal(cache.bindingMatchesVerified(entry, ALICE_BINDING), undefined, c.name);
+    assert.equal(cache.verifiedSize, 0, c.name);
+  }
+});
+
+test('a re-read keeps the verified secrets only while the session is live with the same binding hash', () => {
+  const rereads: Array<{ name: string; stored: StoredSession; kept: boolean }> = [
+    { name: 'unchanged', stored: session('a', { lastActivityAt: T0 + 1 }), kept: true },
+    { name: 'revoked on another node', stored: session('a', { endedAt: T0 + 1, endReason: 'revoked' }), kept: false },
+    { name: 'another binding hash', stored: session('a', { bindingHash: Buffer.alloc(32, 1) }), kept: false },
+  ];
+  for (const c of rereads) {
+    const { cache } = verifiedCache();
+    const again = cache.putSession(CONTOSO, c.stored, T0 + 10_000);
+    assert.equal(cache.verifiedEntry(CONTOSO, ALICE_ID), c.kept ? again : undefined, c.name);
+    assert.equal(cache.verifiedSize, c.kept ? 1 : 0, c.name);
+  }
+  // A read that started before a revocation on this node comes back revoked, without the secrets.
+  const { cache } = verifiedCache();
+  cache.revoked(CONTOSO, ['a'], T0 + 1);
+  cache.putSession(CONTOSO, session('a'), T0 + 2);
+  assert.equal(cache.verifiedEntry(CONTOSO, ALICE_ID), undefined);
+});
+
+test('only the current entry takes verified secrets', () => {
+  const cache = new SessionCache();
+  const old = cache.putSession(CONTOSO, session('a'), T0);
+  cache.putSession(CONTOSO, session('a'), T0 + 10_000);
+  cache.rememberVerified(CONTOSO, old, ALICE_ID, ALICE_BINDING);
+  assert.equal(cache.verifiedEntry(CONTOSO, ALICE_ID), undefined);
+  assert.equal(cache.verifiedSize, 0);
+});

@@ -11,7 +11,17 @@
 //   (sessions.ts), so an inactivity verdict from the cache is confirmed from the store before it is given: another
 //   node may have seen activity this one did not.
 // Size: at most `maxEntries` sessions; when full, the entry read from the store longest ago goes first.
-import type { StoredSession } from './repository.ts';
+//
+// Verified secrets: once a check has hashed a session id to an entry's handle and matched the binding secret against
+// its binding hash, the entry remembers both secrets, so the next checks of the same browser skip the two SHA-256
+// hashes (about 9 µs of a forward-auth request). A hash only ever proves the same fact again, so this changes no
+// verdict: revocation, the limits and the settings are still judged on every check from the entry (which is read
+// from the store again every `ttlMs`). The secrets live exactly as long as their entry — dropped with it on
+// revocation, sign-out, forget, a settings change and eviction, and by Sessions.check as soon as the session is not
+// live — so at most `maxEntries` pairs are held, each for a session that is live. The session id is used only as a
+// Map key (the lookup of a 256-bit random value, as the store's index lookup of its hash is); the binding secret is
+// compared in constant time.
+import type { SessionRecord, StoredSession } from './repository.ts';
 import type { SessionSettings } from './settings.ts';
 
 export const SESSION_CACHE_DEFAULTS = Object.freeze({
@@ -41,6 +51,17 @@ export interface CachedSession {
   lastActivityAt: number;
   /** When activity was last written to the store (or the stored activity time): the write throttle's clock. */
   lastWrittenAt: number;
+  /** `session` without its binding hash, as checks return it; made once per store read (Sessions sets it). */
+  record?: SessionRecord;
+  /** The browser secrets verified against this entry (see "Verified secrets" above); only this module sets it. */
+  verified?: VerifiedSecrets;
+}
+
+interface VerifiedSecrets {
+  readonly tenantId: string;
+  readonly sessionId: string;
+  /** The binding secret as the binding cookie carries it. */
+  readonly binding: string;
 }
 
 interface SettingsEntry {
@@ -66,6 +87,8 @@ export class SessionCache {
   readonly #settings = new Map<string, SettingsEntry>();
   /** `${tenantId} ${handle}` → until when a revocation on this node overrides store reads. */
   readonly #tombstones = new Map<string, number>();
+  /** Session id → the entry it was verified against (at most one per entry in #sessions). */
+  readonly #verifiedIds = new Map<string, CachedSession>();
 
   constructor(options: SessionCacheOptions = {}) {
     this.ttlMs = positive('ttlMs', options.ttlMs, SESSION_CACHE_DEFAULTS.ttlMs);
@@ -90,6 +113,59 @@ export class SessionCache {
     return this.#sessions.get(`${tenantId} ${handle}`);
   }
 
+  /** Whether an entry is fresh at `now` (read from the store less than `ttlMs` ago). */
+  isFresh(entry: CachedSession, now: number): boolean {
+    return now - entry.fetchedAt < this.ttlMs;
+  }
+
+  /**
+   * The entry (fresh or not) that this session id was verified against in this tenant, or undefined: its handle is
+   * the session id's hash, without hashing.
+   */
+  verifiedEntry(tenantId: string, sessionId: string): CachedSession | undefined {
+    const entry = this.#verifiedIds.get(sessionId);
+    return entry?.verified?.tenantId === tenantId ? entry : undefined;
+  }
+
+  /**
+   * Whether `bindingSecret` is the binding secret verified for this entry — compared in constant time — or undefined
+   * when the entry has none (the caller then hashes it). Call only with the session id's own entry.
+   */
+  bindingMatchesVerified(entry: CachedSession, bindingSecret: unknown): boolean | undefined {
+    const known = entry.verified?.binding;
+    if (known === undefined) return undefined;
+    // The length is no secret (every binding secret has 43 characters).
+    if (typeof bindingSecret !== 'string' || bindingSecret.length !== known.length) return false;
+    // Every character is compared whatever the first difference (no early exit), as crypto.timingSafeEqual does,
+    // without copying the string into a Buffer on every request.
+    let difference = 0;
+    for (let i = 0; i < known.length; i++) difference |= bindingSecret.charCodeAt(i) ^ known.charCodeAt(i);
+    return difference === 0;
+  }
+
+  /**
+   * Remembers, on the entry, a session id and binding secret just verified against it by hashing (its handle is the
+   * hash of `sessionId`, and the binding secret matched its binding hash). The entry must be the current one.
+   */
+  rememberVerified(tenantId: string, entry: CachedSession, sessionId: string, bindingSecret: string): void {
+    if (this.#sessions.get(`${tenantId} ${entry.session.handle}`) !== entry) return;
+    if (entry.verified !== undefined) this.#verifiedIds.delete(entry.verified.sessionId);
+    entry.verified = { tenantId, sessionId, binding: bindingSecret };
+    this.#verifiedIds.set(sessionId, entry);
+  }
+
+  /** Forgets the secrets verified for an entry (its session is not live any more). */
+  forgetVerified(entry: CachedSession): void {
+    if (entry.verified === undefined) return;
+    if (this.#verifiedIds.get(entry.verified.sessionId) === entry) this.#verifiedIds.delete(entry.verified.sessionId);
+    entry.verified = undefined;
+  }
+
+  /** Session ids held with their verified secrets now (for tests: never more than `size`). */
+  get verifiedSize(): number {
+    return this.#verifiedIds.size;
+  }
+
   /**
    * Keeps a session just read from the store. Activity this node saw after the stored time is kept; a session
    * revoked on this node after the read started is kept as revoked.
@@ -109,8 +185,25 @@ export class SessionCache {
       lastActivityAt: Math.max(session.lastActivityAt, previous?.lastActivityAt ?? 0),
       lastWrittenAt: Math.max(session.lastActivityAt, previous?.lastWrittenAt ?? 0),
     };
-    if (previous !== undefined) this.#sessions.delete(key);
-    else this.#evict(this.#sessions, this.maxEntries);
+    if (previous !== undefined) {
+      // The verified secrets carry over while the session is live and its binding hash is the one they matched.
+      const verified = previous.verified;
+      this.#dropSession(key, previous);
+      if (
+        verified !== undefined &&
+        stored.endReason === null &&
+        stored.bindingHash.equals(previous.session.bindingHash)
+      ) {
+        entry.verified = verified;
+        this.#verifiedIds.set(verified.sessionId, entry);
+      }
+    } else {
+      while (this.#sessions.size >= this.maxEntries) {
+        const oldest = this.#sessions.entries().next();
+        if (oldest.done) break;
+        this.#dropSession(oldest.value[0], oldest.value[1]);
+      }
+    }
     this.#sessions.set(key, entry);
     return entry;
   }
@@ -119,7 +212,7 @@ export class SessionCache {
   revoked(tenantId: string, handles: readonly string[], now: number): void {
     for (const handle of handles) {
       const key = `${tenantId} ${handle}`;
-      this.#sessions.delete(key);
+      this.#dropSession(key);
       this.#tombstones.delete(key);
       this.#evict(this.#tombstones, this.maxEntries);
       this.#tombstones.set(key, now + this.#tombstoneMs);
@@ -128,7 +221,7 @@ export class SessionCache {
 
   /** Forgets one session (it will be read from the store next time). */
   forget(tenantId: string, handle: string): void {
-    this.#sessions.delete(`${tenantId} ${handle}`);
+    this.#dropSession(`${tenantId} ${handle}`);
   }
 
   settings(tenantId: string, now: number): SessionSettings | undefined {
@@ -149,7 +242,14 @@ export class SessionCache {
   forgetTenant(tenantId: string): void {
     this.#settings.delete(tenantId);
     const prefix = `${tenantId} `;
-    for (const key of this.#sessions.keys()) if (key.startsWith(prefix)) this.#sessions.delete(key);
+    for (const key of this.#sessions.keys()) if (key.startsWith(prefix)) this.#dropSession(key);
+  }
+
+  /** Removes a session entry and the verified secrets it holds. */
+  #dropSession(key: string, entry = this.#sessions.get(key)): void {
+    if (entry === undefined) return;
+    this.#sessions.delete(key);
+    this.forgetVerified(entry);
   }
 
   #evict<V>(map: Map<string, V>, max: number): void {

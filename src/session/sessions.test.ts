@@ -560,6 +560,76 @@ const cases: Array<{ name: string; run: (w: SessionWorld) => Promise<void> }> = 
     },
   },
   {
+    name: 'secrets verified once are not hashed again, and every check still refuses a wrong binding, revocation and the end',
+    async run(w) {
+      await settle(w, { maximumSessionLengthMinutes: 120, inactivityTimeoutMinutes: 30 });
+      const cache = new SessionCache({ ttlMs: 5_000 });
+      const sessions = w.sessions({ cache });
+      const alice = await sessions.create(w.alice, { amr: ['pwd'] });
+      const bob = await sessions.create(w.bob, { amr: ['pwd'] });
+      assert.equal(cache.verifiedSize, 0, 'creating a session verifies nothing');
+      live(await sessions.check(alice.sessionId, alice.bindingSecret));
+      assert.equal(cache.verifiedEntry(w.contoso.tenantId, alice.sessionId)?.session.handle, alice.session.handle);
+      for (const [label, secret] of [
+        ['no binding cookie', undefined],
+        ['a random binding secret', newToken()],
+        ['bob’s binding secret', bob.bindingSecret],
+        ['the session id as binding secret', alice.sessionId],
+        ['a malformed binding cookie', `${alice.bindingSecret}x`],
+      ] as const) {
+        ended(await sessions.check(alice.sessionId, secret), 'binding');
+        assert.equal(cache.verifiedSize, 1, `${label}: alice's own browser keeps its verified secrets`);
+      }
+      // Past the cache's TTL the session is read from the store again; the verified secrets carry over.
+      w.clock.advance(10 * MINUTE);
+      const again = live(await sessions.check(alice.sessionId, alice.bindingSecret));
+      assert.equal(again.idleExpiresAt, w.clock.now() - 10 * MINUTE + 30 * MINUTE);
+      assert.equal(cache.verifiedSize, 1);
+      // Inactivity: without a touch for 30 minutes, the check refuses and the secrets are gone.
+      w.clock.advance(20 * MINUTE);
+      ended(await sessions.check(alice.sessionId, alice.bindingSecret), 'inactivity');
+      assert.equal(cache.verifiedSize, 0);
+      // Absolute limit: bob signs in again, stays active, and still ends at sign-in + 120 minutes.
+      const signIn = w.clock.now();
+      const bobAgain = await sessions.create(w.bob, { amr: ['pwd'] });
+      while (w.clock.now() < signIn + 110 * MINUTE) {
+        await sessions.touch(live(await sessions.check(bobAgain.sessionId, bobAgain.bindingSecret)).session);
+        w.clock.advance(10 * MINUTE);
+      }
+      assert.equal(cache.verifiedSize, 1);
+      w.clock.set(signIn + 120 * MINUTE - 1);
+      live(await sessions.check(bobAgain.sessionId, bobAgain.bindingSecret));
+      w.clock.set(signIn + 120 * MINUTE);
+      ended(await sessions.check(bobAgain.sessionId, bobAgain.bindingSecret), 'absolute');
+      assert.equal(cache.verifiedSize, 0);
+    },
+  },
+  {
+    name: 'verified secrets do not outlive a revocation, here at once and on another node within the cache TTL',
+    async run(w) {
+      const nodeA = w.sessions({ cache: new SessionCache({ ttlMs: 5_000 }) });
+      const cacheB = new SessionCache({ ttlMs: 5_000 });
+      const nodeB = w.sessions({ cache: cacheB });
+      const fabrikam = w.sessions({ scope: w.fabrikam, cache: cacheB });
+      const alice = await nodeA.create(w.alice, { amr: ['pwd'] });
+      const other = await nodeA.create(w.alice, { amr: ['pwd'] });
+      for (const node of [nodeA, nodeB]) live(await node.check(alice.sessionId, alice.bindingSecret));
+      live(await nodeB.check(other.sessionId, other.bindingSecret));
+      assert.equal(cacheB.verifiedSize, 2);
+      // Verified for contoso, the same cookies mean nothing to fabrikam.
+      ended(await fabrikam.check(alice.sessionId, alice.bindingSecret), 'unknown');
+      await nodeA.revoke(alice.sessionId);
+      ended(await nodeA.check(alice.sessionId, alice.bindingSecret), 'revoked');
+      w.clock.advance(5_000);
+      ended(await nodeB.check(alice.sessionId, alice.bindingSecret), 'revoked');
+      assert.equal(cacheB.verifiedEntry(w.contoso.tenantId, alice.sessionId), undefined);
+      // Sign out everywhere on node B ends the other session there at once.
+      await nodeB.revokeAllForUser(w.alice);
+      ended(await nodeB.check(other.sessionId, other.bindingSecret), 'revoked');
+      assert.equal(cacheB.verifiedSize, 0);
+    },
+  },
+  {
     name: 'an inactivity verdict from a stale cache is confirmed from the store (activity seen on another node)',
     async run(w) {
       await settle(w, { inactivityTimeoutMinutes: 10 });

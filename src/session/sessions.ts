@@ -10,7 +10,7 @@
 //   if (checked.live) { void sessions.touch(checked.session); /* a user request, not the status script */ }
 import type { Clock } from '../clock.ts';
 import type { TenantScope } from '../store/tenant-scope.ts';
-import type { SessionCache } from './cache.ts';
+import type { CachedSession, SessionCache } from './cache.ts';
 import { type EndReason, endReasonAt, type SessionTimes, sessionTimes } from './limits.ts';
 import { type EndedSession, type SessionRecord, SessionRepository, type StoredSession } from './repository.ts';
 import type { SessionSettings } from './settings.ts';
@@ -79,6 +79,7 @@ export interface SessionsOptions {
 }
 
 const UNKNOWN: EndedCheck = Object.freeze({ live: false, reason: 'unknown' });
+const THROTTLED: Promise<TouchResult> = Promise.resolve(Object.freeze({ written: false, reason: 'throttled' }));
 
 function publicRecord(stored: StoredSession): SessionRecord {
   const { bindingHash: _omitted, ...record } = stored;
@@ -160,40 +161,66 @@ export class Sessions {
    */
   async check(sessionId: unknown, bindingSecret: unknown, now: number = this.#clock.now()): Promise<SessionCheck> {
     if (!isTokenShaped(sessionId)) return UNKNOWN;
-    const handle = hashToken(sessionId);
-    const settings = this.#cache?.settings(this.tenantId, now) ?? (await this.settings(now));
-    const cached = this.#cache?.session(this.tenantId, handle, now);
+    const cache = this.#cache;
+    // A session id this node has verified before is not hashed again (cache.ts, "Verified secrets").
+    const verified = cache?.verifiedEntry(this.tenantId, sessionId);
+    const handle = verified?.session.handle ?? hashToken(sessionId);
+    const settings = cache?.settings(this.tenantId, now) ?? (await this.settings(now));
+    const cached =
+      verified === undefined
+        ? cache?.session(this.tenantId, handle, now)
+        : cache?.isFresh(verified, now)
+          ? verified
+          : undefined;
     if (cached !== undefined) {
-      const verdict = this.#verdict(cached.session, cached.lastActivityAt, bindingSecret, settings, now);
+      const verdict = this.#cachedVerdict(cached, sessionId, bindingSecret, settings, now);
       // Another node may have seen activity that this one has not: confirm an inactivity end from the store.
       if (verdict.live || verdict.reason !== 'inactivity') return verdict;
     }
     const stored = await this.#repo.get(handle);
     if (stored === undefined) {
-      this.#cache?.forget(this.tenantId, handle);
+      cache?.forget(this.tenantId, handle);
       return UNKNOWN;
     }
-    const entry = this.#cache?.putSession(this.tenantId, stored, now);
+    const entry = cache?.putSession(this.tenantId, stored, now);
+    if (entry !== undefined) return this.#cachedVerdict(entry, sessionId, bindingSecret, settings, now);
     return this.#verdict(
-      entry?.session ?? stored,
-      entry?.lastActivityAt ?? stored.lastActivityAt,
-      bindingSecret,
+      publicRecord(stored),
+      stored.lastActivityAt,
+      bindingMatches(bindingSecret, stored.bindingHash),
       settings,
       now,
     );
   }
 
-  #verdict(
-    stored: StoredSession,
-    lastActivityAt: number,
+  /** The verdict from a cache entry; verifies the secrets by hashing only when the entry has not seen them yet. */
+  #cachedVerdict(
+    entry: CachedSession,
+    sessionId: string,
     bindingSecret: unknown,
     settings: SessionSettings,
     now: number,
   ): SessionCheck {
-    if (!bindingMatches(bindingSecret, stored.bindingHash)) {
-      return { live: false, reason: 'binding', session: publicRecord(stored) };
-    }
-    const session = publicRecord(stored);
+    const cache = this.#cache as SessionCache;
+    const known = cache.bindingMatchesVerified(entry, bindingSecret);
+    const bindingOk = known ?? bindingMatches(bindingSecret, entry.session.bindingHash);
+    entry.record ??= Object.freeze(publicRecord(entry.session));
+    const verdict = this.#verdict(entry.record, entry.lastActivityAt, bindingOk, settings, now);
+    // A wrong binding secret says nothing about the session; an ended session keeps no secrets.
+    if (verdict.live) {
+      if (known === undefined) cache.rememberVerified(this.tenantId, entry, sessionId, bindingSecret as string);
+    } else if (verdict.reason !== 'binding') cache.forgetVerified(entry);
+    return verdict;
+  }
+
+  #verdict(
+    session: SessionRecord,
+    lastActivityAt: number,
+    bindingOk: boolean,
+    settings: SessionSettings,
+    now: number,
+  ): SessionCheck {
+    if (!bindingOk) return { live: false, reason: 'binding', session };
     const times = sessionTimes(session, lastActivityAt, settings);
     const ended = endReasonAt(session, times, now);
     if (ended !== undefined) return { live: false, reason: ended, session };
@@ -205,17 +232,22 @@ export class Sessions {
    * the store at most once per ACTIVITY_WRITE_INTERVAL_MS per session — this node's cache keeps the exact time in
    * between — and never rejects: a failed write is logged and returned, and the session stays live.
    */
-  async touch(session: SessionRecord, now: number = this.#clock.now()): Promise<TouchResult> {
+  touch(session: SessionRecord, now: number = this.#clock.now()): Promise<TouchResult> {
     const entry = this.#cache?.peekSession(this.tenantId, session.handle);
     let lastWritten = session.lastActivityAt;
     if (entry !== undefined) {
       if (now > entry.lastActivityAt) entry.lastActivityAt = now;
       lastWritten = Math.max(lastWritten, entry.lastWrittenAt);
     }
-    if (now - lastWritten < ACTIVITY_WRITE_INTERVAL_MS) return { written: false, reason: 'throttled' };
+    // Nearly every forward-auth request ends here: one shared, already settled answer instead of a new promise.
+    if (now - lastWritten < ACTIVITY_WRITE_INTERVAL_MS) return THROTTLED;
     // Claimed before the write, so concurrent requests on this node do not write too. After a failure the next
     // attempt comes an interval later, not on every request to a struggling store.
     if (entry !== undefined) entry.lastWrittenAt = now;
+    return this.#recordActivity(session, now);
+  }
+
+  async #recordActivity(session: SessionRecord, now: number): Promise<TouchResult> {
     try {
       const settings = await this.settings(now);
       const idleMs = settings.inactivityTimeoutMinutes === null ? null : settings.inactivityTimeoutMinutes * 60_000;
@@ -296,9 +328,16 @@ export class Sessions {
    * "Sign out everywhere" and Graph's `POST /users/{id}/revokeSignInSessions`: revokes every session of the user
    * and returns them with the OIDC sessions and grants they covered. Afterwards the user must sign in again.
    */
-  async revokeAllForUser(userId: string): Promise<EndedSession[]> {
+  async revokeAllForUser(userId: string, within?: TenantScope): Promise<EndedSession[]> {
     const now = this.#clock.now();
-    const ended = await this.#repo.revokeAllForUser(userId, now);
+    if (within !== undefined && within.tenantId !== this.tenantId)
+      throw new TypeError('revokeAllForUser: another tenant');
+    // `within`: the caller's transaction (the admin API records the revocation in it). The cache hears of the
+    // revocation before that commits; a rollback then leaves this node refusing sessions that still stand (fail closed).
+    const ended = await (within === undefined ? this.#repo : new SessionRepository(within)).revokeAllForUser(
+      userId,
+      now,
+    );
     this.#cache?.revoked(
       this.tenantId,
       ended.map((s) => s.handle),

@@ -44,7 +44,13 @@ async function user(store: Store, tenantId: string, upn: string): Promise<string
 for (const db of storesUnderTest()) {
   test(`${db.name}: migrate applies every migration in order once, then has nothing to do`, async () => {
     const store = await db.open({ migrate: false });
-    assert.deepEqual(await store.migrate(), ['0001_initial', '0002_sign_in_state', '0003_sessions', '0004_gateway']);
+    assert.deepEqual(await store.migrate(), [
+      '0001_initial',
+      '0002_sign_in_state',
+      '0003_sessions',
+      '0004_gateway',
+      '0005_directory_audit',
+    ]);
     assert.deepEqual(await store.migrate(), []);
   });
 

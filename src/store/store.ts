@@ -39,6 +39,13 @@ export interface Store extends StoreHandle {
    * use only `tx`. For work within one tenant, `forTenant(id).transaction(fn)` is the usual way.
    */
   transaction<R>(fn: (tx: StoreHandle) => Promise<R>): Promise<R>;
+  /**
+   * Like `transaction`, for reads that must see one moment across statements (`portcullis audit verify` walks a
+   * chain and its head): REPEATABLE READ on PostgreSQL; on SQLite a transaction, which also holds writers back.
+   */
+  snapshot<R>(fn: (tx: StoreHandle) => Promise<R>): Promise<R>;
+  /** The migrations this database has not had yet (commands that only read refuse to run on an old schema). */
+  pendingMigrations(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -151,6 +158,17 @@ function storeOn(db: Kysely<Database>, kind: Store['kind'], clock: Clock): Store
         .execute((trx) =>
           fn({ kind, clock, unscoped: trx, forTenant: (tenantId: string) => new TenantScope(trx, tenantId, clock) }),
         );
+    },
+    snapshot(fn) {
+      const transaction =
+        kind === 'postgres' ? db.transaction().setIsolationLevel('repeatable read') : db.transaction();
+      return transaction.execute((trx) =>
+        fn({ kind, clock, unscoped: trx, forTenant: (tenantId: string) => new TenantScope(trx, tenantId, clock) }),
+      );
+    },
+    async pendingMigrations() {
+      const migrations = await new Migrator({ db, provider: migrationProvider }).getMigrations();
+      return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
     },
     close() {
       closed ??= db.destroy();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { assignApplicationRole } from '../../src/admin/auth.ts';
 import { adminPlugin } from '../../src/admin/plugin.ts';
+import type { DirectoryAuditWriter } from '../../src/audit/directory-audit-port.ts';
 import { StoreSignInLog } from '../../src/audit/sign-in-log.ts';
 import { storeCredentialPorts } from '../../src/auth/store/index.ts';
 import { ManualClock } from '../../src/clock.ts';
@@ -42,7 +43,8 @@ export interface HttpsPortcullis {
   close(): Promise<void>;
 }
 
-export async function startHttpsPortcullis(): Promise<HttpsPortcullis> {
+/** `audit`: where the admin API records changes (default: the store's directory audit log, as start.ts wires it). */
+export async function startHttpsPortcullis(options: { audit?: DirectoryAuditWriter } = {}): Promise<HttpsPortcullis> {
   const cert = readFileSync(new URL('localhost-cert.pem', FIXTURES), 'utf8');
   tls.setDefaultCACertificates([...tls.getCACertificates('default'), cert]);
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-admin-'));
@@ -85,7 +87,10 @@ export async function startHttpsPortcullis(): Promise<HttpsPortcullis> {
     logger,
     clock,
     readiness: () => store.ping(),
-    plugins: [oidcPlugin(services, { publicUrl }), adminPlugin(services, { publicUrl, policyCache: policies })],
+    plugins: [
+      oidcPlugin(services, { publicUrl }),
+      adminPlugin(services, { publicUrl, policyCache: policies, audit: options.audit }),
+    ],
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { assignApplicationRole } from '../../src/admin/auth.ts';
 import { directoryFor } from '../../src/directory/directory.ts';
-import { SECURITY_READER } from '../../src/directory/roles.ts';
+import { BUILT_IN_ROLES, SECURITY_READER } from '../../src/directory/roles.ts';
 import { createTenant } from '../../src/directory/tenants.ts';
 import { ADMIN_API_SCOPE } from '../../src/oidc/provider.ts';
 import { actionOf, Browser, csrfOf, type Harness, PASSWORDS, startHarness } from '../oidc/harness.ts';
@@ -110,6 +110,49 @@ describe('admin API: session settings and revocation', () => {
     });
     assert.equal(write.status, 403);
     assert.equal((await call('POST', `/users/${h.users.bob}/revokeSignInSessions`, { token: plainToken })).status, 403);
+  });
+
+  test('role matrix: each built-in role (and none) may use exactly the session routes it should', async () => {
+    // issue 6: Security Administrator — session settings and revocation; Security Reader and Reports Reader —
+    // read-only; User Administrator — users (so revocation); everyone else 403.
+    const expected: Record<string, { read: boolean; write: boolean; revoke: boolean }> = {
+      'Global Administrator': { read: true, write: true, revoke: true },
+      'Security Administrator': { read: true, write: true, revoke: true },
+      'Security Reader': { read: true, write: false, revoke: false },
+      'Reports Reader': { read: true, write: false, revoke: false },
+      'User Administrator': { read: false, write: false, revoke: true },
+      'Conditional Access Administrator': { read: false, write: false, revoke: false },
+      'Application Administrator': { read: false, write: false, revoke: false },
+      none: { read: false, write: false, revoke: false },
+    };
+    assert.deepEqual(Object.keys(expected).sort(), [...BUILT_IN_ROLES.map((r) => r.displayName), 'none'].sort());
+    const scope = h.store.forTenant(h.tenantId);
+    const directory = directoryFor(scope);
+    const current = (await call('GET', '/policies/sessionSettings', { token })).body.warningBeforeExpiryMinutes;
+    for (const [name, may] of Object.entries(expected)) {
+      const made = await directory.applications.create({
+        displayName: `Caller ${name}`,
+        clientType: 'confidential',
+        grantTypes: ['client_credentials'],
+      });
+      const role = BUILT_IN_ROLES.find((r) => r.displayName === name);
+      if (role) await assignApplicationRole(scope, made.application.appId, role.id);
+      const caller = await clientToken(made.application.appId, made.secretText ?? '');
+      const read = await call('GET', '/policies/sessionSettings', { token: caller });
+      const write = await call('PATCH', '/policies/sessionSettings', {
+        token: caller,
+        body: { warningBeforeExpiryMinutes: current },
+      });
+      const revoke = await call('POST', `/users/${h.users.carol}/revokeSignInSessions`, { token: caller });
+      assert.deepEqual(
+        { read: read.status, write: write.status, revoke: revoke.status },
+        { read: may.read ? 200 : 403, write: may.write ? 204 : 403, revoke: may.revoke ? 200 : 403 },
+        name,
+      );
+      for (const refused of [read, write, revoke].filter((r) => r.status === 403)) {
+        assert.equal(refused.body.error.code, 'Authorization_RequestDenied', name);
+      }
+    }
   });
 
   test("another tenant's token is refused", async () => {

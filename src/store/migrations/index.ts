@@ -5,12 +5,14 @@ import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_sign_in_state.ts';
 import * as m0003 from './0003_sessions.ts';
 import * as m0004 from './0004_gateway.ts';
+import * as m0005 from './0005_directory_audit.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001,
   '0002_sign_in_state': m0002,
   '0003_sessions': m0003,
   '0004_gateway': m0004,
+  '0005_directory_audit': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -40,6 +40,21 @@ export interface PolicySnapshot {
   readonly mfaTrustedIps: readonly string[];
 }
 
+/** What `addAll`'s chooser returns: the objects to add, with their ids, and what the caller wants back. */
+export interface Additions<R> {
+  readonly locations: readonly NamedLocation[];
+  readonly policies: readonly ConditionalAccessPolicy[];
+  readonly result: R;
+}
+
+/** What `addAll` stored (with the store's dates), at which policyVersion, and the chooser's result. */
+export interface Added<R> {
+  readonly version: number;
+  readonly locations: readonly NamedLocation[];
+  readonly policies: readonly ConditionalAccessPolicy[];
+  readonly result: R;
+}
+
 export interface PolicyRepositoryOptions {
   /** Entra's limits unless configured otherwise (policy/import/limits.ts). */
   readonly limits?: PolicyLimits;
@@ -228,6 +243,72 @@ export class PolicyRepository {
       return true;
     });
     return deleted === true;
+  }
+
+  // --- import ------------------------------------------------------------------------------------------------------
+
+  /**
+   * Adds named locations and policies under the ids they carry, all or nothing (`portcullis import` and the admin
+   * API's import, which decide the ids: policy/import/plan.ts). `choose` is given the tenant's locations and policies,
+   * read after the tenant's policy lock is taken, so nothing changes them before this transaction ends; it returns
+   * what to add and anything the caller wants back. Each addition is checked as create checks one object, its id must
+   * be free, and the counts after it must be within the limits: any problem throws InvalidPolicyError and nothing is
+   * written. Joins the caller's transaction, so audit records written there commit or roll back with the objects.
+   */
+  async addAll<R>(
+    choose: (current: { locations: NamedLocation[]; policies: ConditionalAccessPolicy[] }) => Additions<R>,
+  ): Promise<Added<R>> {
+    return this.#scope.transaction(async (tx) => {
+      const version = await bumpVersion(tx);
+      const current = {
+        locations: await listDocuments<NamedLocation>(tx, 'named_locations'),
+        policies: await listDocuments<ConditionalAccessPolicy>(tx, 'ca_policies'),
+      };
+      const chosen = choose(current);
+      const problems: Problem[] = [];
+      const checkIds = (kind: string, have: readonly { id: string }[], adding: readonly { id: unknown }[]) => {
+        const taken = new Set(have.map((item) => item.id));
+        for (const item of adding) {
+          if (typeof item.id !== 'string' || item.id === '')
+            problems.push({ field: 'id', message: `a ${kind} to add has no id` });
+          else if (taken.has(item.id))
+            problems.push({ field: 'id', message: `a ${kind} with id '${item.id}' already exists` });
+          taken.add(item.id as string);
+        }
+      };
+      checkIds('named location', current.locations, chosen.locations);
+      checkIds('policy', current.policies, chosen.policies);
+      if (current.locations.length + chosen.locations.length > this.#limits.maxNamedLocations) {
+        problems.push({
+          message: `${current.locations.length + chosen.locations.length} named locations is more than the limit of ${this.#limits.maxNamedLocations}`,
+        });
+      }
+      if (current.policies.length + chosen.policies.length > this.#limits.maxPolicies) {
+        problems.push({
+          message: `${current.policies.length + chosen.policies.length} policies is more than the limit of ${this.#limits.maxPolicies}`,
+        });
+      }
+      if (problems.length > 0) throw new InvalidPolicyError(problems);
+
+      const now = tx.now();
+      const dated = { createdDateTime: graphTime(now), modifiedDateTime: graphTime(now) };
+      const locations: NamedLocation[] = [];
+      for (const input of chosen.locations) {
+        const { location } = this.#checkLocation(input);
+        const value = { ...location, ...dated };
+        await insertDocument(tx, 'named_locations', value, now);
+        locations.push(value);
+      }
+      const policies: ConditionalAccessPolicy[] = [];
+      for (const input of chosen.policies) {
+        // Checked against the locations inserted above, which this transaction sees.
+        const { policy } = await this.#checkPolicy(tx, input);
+        const value = { ...policy, ...dated };
+        await insertDocument(tx, 'ca_policies', value, now);
+        policies.push(value);
+      }
+      return { version, locations, policies, result: chosen.result };
+    });
   }
 
   // --- MFA trusted IPs ---------------------------------------------------------------------------------------------

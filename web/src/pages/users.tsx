@@ -1,0 +1,169 @@
+// Users (Graph's /users): the list, a new user, turning sign-in on and off, and revoking a user's sessions.
+import { useState } from 'preact/hooks';
+import { GRAPH_PATH, graph, type Page } from '../api.ts';
+import { Checkbox, ErrorMessage, FormAlert, PageHeading, Status, TextField, useLoad } from '../components.tsx';
+import { type FormErrors, formErrors, NO_ERRORS } from '../errors.ts';
+
+interface User {
+  id: string;
+  displayName: string;
+  userPrincipalName: string;
+  accountEnabled: boolean;
+  userType?: string;
+  mail?: string | null;
+}
+
+const FIELDS = [
+  'displayName',
+  'userPrincipalName',
+  'mailNickname',
+  'passwordProfile',
+  'accountEnabled',
+  'userType',
+  'mail',
+];
+
+export function UsersPage() {
+  const list = useLoad(() => graph<Page<User>>('GET', '/users?$top=999'));
+  const [message, setMessage] = useState('');
+  const [actionError, setActionError] = useState<unknown>();
+
+  async function act(label: string, run: () => Promise<unknown>) {
+    setMessage('');
+    setActionError(undefined);
+    try {
+      await run();
+      setMessage(label);
+      list.reload();
+    } catch (error) {
+      setActionError(error);
+    }
+  }
+
+  return (
+    <>
+      <PageHeading>Users</PageHeading>
+      <ErrorMessage error={list.error} />
+      <ErrorMessage error={actionError} />
+      {message ? <p role="status">{message}</p> : null}
+      {list.loading && !list.value ? <Status>Loading…</Status> : null}
+      {list.value ? (
+        <table>
+          <caption>{list.value.value.length} users</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">User principal name</th>
+              <th scope="col">Type</th>
+              <th scope="col">Sign-in</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.value.value.map((u) => (
+              <tr key={u.id}>
+                <td>{u.displayName}</td>
+                <td>{u.userPrincipalName}</td>
+                <td>{u.userType ?? 'Member'}</td>
+                <td>{u.accountEnabled ? 'Allowed' : 'Blocked'}</td>
+                <td class="row-actions">
+                  <button
+                    type="button"
+                    class="secondary"
+                    aria-label={`${u.accountEnabled ? 'Block' : 'Allow'} sign-in for ${u.userPrincipalName}`}
+                    onClick={() =>
+                      void act(`Sign-in ${u.accountEnabled ? 'blocked' : 'allowed'} for ${u.userPrincipalName}.`, () =>
+                        graph('PATCH', `/users/${encodeURIComponent(u.id)}`, { accountEnabled: !u.accountEnabled }),
+                      )
+                    }
+                  >
+                    {u.accountEnabled ? 'Block sign-in' : 'Allow sign-in'}
+                  </button>
+                  <button
+                    type="button"
+                    class="secondary"
+                    aria-label={`Revoke sessions of ${u.userPrincipalName}`}
+                    onClick={() =>
+                      void act(`Every session of ${u.userPrincipalName} has ended.`, () =>
+                        graph('POST', `/users/${encodeURIComponent(u.id)}/revokeSignInSessions`),
+                      )
+                    }
+                  >
+                    Revoke sessions
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <NewUser onCreated={list.reload} />
+    </>
+  );
+}
+
+function NewUser(props: { onCreated: () => void }) {
+  const [name, setName] = useState('');
+  const [upn, setUpn] = useState('');
+  const [password, setPassword] = useState('');
+  const [enabled, setEnabled] = useState(true);
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const [created, setCreated] = useState('');
+
+  async function create(event: Event) {
+    event.preventDefault();
+    setCreated('');
+    try {
+      await graph('POST', '/users', {
+        accountEnabled: enabled,
+        displayName: name,
+        mailNickname: upn.split('@')[0],
+        userPrincipalName: upn,
+        ...(password ? { passwordProfile: { password, forceChangePasswordNextSignIn: false } } : {}),
+      });
+      setErrors(NO_ERRORS);
+      setCreated(`Created ${upn}.`);
+      setName('');
+      setUpn('');
+      setPassword('');
+      props.onCreated();
+    } catch (error) {
+      setErrors(formErrors(error, FIELDS));
+    }
+  }
+  const f = (key: string) => errors.fields[key];
+  return (
+    <section aria-labelledby="h-new-user">
+      <h2 id="h-new-user">New user</h2>
+      <form onSubmit={create} noValidate>
+        <FormAlert errors={errors} />
+        <TextField label="Display name" value={name} onInput={setName} errors={f('displayName')} />
+        <TextField
+          label="User principal name"
+          value={upn}
+          onInput={setUpn}
+          errors={[...(f('userPrincipalName') ?? []), ...(f('mailNickname') ?? [])]}
+          hint="For example dana@contoso.example"
+        />
+        <TextField
+          label="Password"
+          type="password"
+          value={password}
+          onInput={setPassword}
+          errors={f('passwordProfile')}
+          autocomplete="new-password"
+        />
+        <Checkbox label="Allow sign-in" checked={enabled} onChange={setEnabled} />
+        <p class="actions">
+          <button type="submit">Create user</button>
+          {created ? <span role="status">{created}</span> : null}
+        </p>
+      </form>
+    </section>
+  );
+}
+
+/** The Graph id of a directory object, for `$ref` bodies. */
+export function directoryObjectRef(id: string): { '@odata.id': string } {
+  return { '@odata.id': `${location.origin}${GRAPH_PATH}/directoryObjects/${id}` };
+}
