@@ -158,12 +158,14 @@ export async function startPortcullis(): Promise<Running> {
 
 /**
  * oidc-provider as its README sets it up, plus what the comparison needs: one confidential client with client
- * credentials (and a refresh grant), the same resource server (`api://portcullis`, JWT access tokens signed RS256)
+ * credentials (and a refresh grant), the same resource server (`api://portcullis`, JWT access tokens signed ES256)
  * and rotating refresh tokens. Storage is its default memory adapter.
  */
 export async function startBareProvider(): Promise<Running> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
   const jwk = { ...(await exportJWK(privateKey)), kid: 'bench', alg: 'RS256', use: 'sig' };
+  const ec = await generateKeyPair('ES256', { extractable: true });
+  const ecJwk = { ...(await exportJWK(ec.privateKey)), kid: 'bench-ec', alg: 'ES256', use: 'sig' };
   const automation = { clientId: 'bench-client', clientSecret: 'bench-secret-that-is-long-enough-for-hs256-0123' };
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -180,7 +182,7 @@ export async function startBareProvider(): Promise<Running> {
         redirect_uris: [REDIRECT_URI],
       },
     ],
-    jwks: { keys: [jwk as never] },
+    jwks: { keys: [jwk as never, ecJwk as never] },
     findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
     scopes: ['openid', 'offline_access'],
     features: {
@@ -199,6 +201,8 @@ export async function startBareProvider(): Promise<Running> {
           audience: ADMIN_API_RESOURCE,
           accessTokenFormat: 'jwt',
           accessTokenTTL: 3600,
+          // As Portcullis signs its admin API's access tokens (src/oidc/provider.ts); ID tokens RS256 in both.
+          jwt: { sign: { alg: 'ES256' } },
         }),
       },
     },

@@ -1,6 +1,6 @@
 // SQL for applications (OIDC clients), scoped to one tenant. List columns are JSON text.
 import type { ApplicationsTable } from '../store/database.ts';
-import type { TenantScope, TenantUpdate } from '../store/tenant-scope.ts';
+import type { PreparedQuery, TenantScope, TenantUpdate } from '../store/tenant-scope.ts';
 
 export type ApplicationRow = Omit<ApplicationsTable, 'tenant_id'>;
 
@@ -31,8 +31,13 @@ export class ApplicationRepository {
     return this.#scope.selectFrom('applications').select(COLUMNS).where('id', '=', id).executeTakeFirst();
   }
 
+  /** Every client authentication reads this: prepared once per repository (TenantScope.prepare). */
+  #byAppId?: PreparedQuery<{ appId: string }, ApplicationRow>;
   async getByAppId(appId: string): Promise<ApplicationRow | undefined> {
-    return this.#scope.selectFrom('applications').select(COLUMNS).where('app_id', '=', appId).executeTakeFirst();
+    this.#byAppId ??= this.#scope.prepare((v: { appId: string }) =>
+      this.#scope.selectFrom('applications').select(COLUMNS).where('app_id', '=', v.appId),
+    );
+    return (await this.#byAppId({ appId })).rows[0];
   }
 
   async list(limit: number, after?: string): Promise<ApplicationRow[]> {

@@ -1,22 +1,16 @@
 // The directory's applications as oidc-provider clients, and client authentication against the stored hashes.
 // oidc-provider compares `client_secret` with `Client#compareClientSecret`; each tenant's Client class gets a
-// version that asks the directory (SHA-256 hash, constant time, expiry) instead, and the metadata carries a random
+// version that checks the directory's hashes (SHA-256, constant time, expiry) instead, and the metadata carries a
 // placeholder that no one knows, so the real secret is never in memory or in the database in clear.
-import { randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { AdapterPayload } from 'oidc-provider';
-import type { Application, Applications } from '../directory/applications.ts';
-
-/**
- * Never a valid secret: 256 random bits made per provider and never shown. It only satisfies oidc-provider's schema
- * (a confidential client "has" a secret); comparisons go to the directory, and symmetric (HS*) algorithms, which
- * would use it as a key, are disabled in the provider configuration.
- */
-function placeholderSecret(): string {
-  return randomBytes(32).toString('base64url');
-}
+import type { Application, Applications, ClientRecord } from '../directory/applications.ts';
 
 const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:/i;
+
+/** Secret sets remembered for client authentication (see directoryClients); beyond this the map starts again. */
+const MAX_SECRET_SETS = 10_000;
 
 export function clientMetadata(app: Application, placeholder: string): AdapterPayload {
   const native = app.redirectUris.some((uri) => PRIVATE_USE_SCHEME.test(uri));
@@ -34,24 +28,53 @@ export function clientMetadata(app: Application, placeholder: string): AdapterPa
   };
 }
 
-/** Client lookup for the payload adapter's `Client` model, plus the hashed-secret check installed on the provider. */
+/**
+ * Client lookup for the payload adapter's `Client` model, plus the hashed-secret check installed on the provider.
+ *
+ * The secret is checked against the application row read by the lookup in the same request, not read again:
+ * oidc-provider finds the client (Client.find → adapter → lookup, on every request: only static clients are kept)
+ * before it authenticates it. The lookup names the row's secret set in the metadata's placeholder secret — an
+ * HMAC, under a random key made per provider and never shown, of the client id and the stored secret list — and
+ * keeps the set's check under that name. oidc-provider keeps Client objects by their metadata, so a client whose
+ * secrets were added, removed or changed (here or on another node) gets a new placeholder and a new check on the
+ * next lookup; the old ones can no longer be reached. Nothing about a presented secret is kept: each request
+ * hashes it and compares it with the hashes of the set, and expiry is judged at that moment. A placeholder with no
+ * remembered set (the map was cleared) falls back to reading the row.
+ */
 export function directoryClients(applications: Applications): {
   lookup: (clientId: string) => Promise<AdapterPayload | undefined>;
   install: (provider: Provider) => void;
 } {
-  const placeholder = placeholderSecret();
+  const key = createSecretKey(randomBytes(32));
+  const secretSets = new Map<string, ClientRecord>();
+  /**
+   * Never a valid secret (256 bits no one knows). It only satisfies oidc-provider's schema (a confidential client
+   * "has" a secret) and names the secret set; symmetric (HS*) algorithms, which would use it as a key, are disabled
+   * in the provider configuration.
+   */
+  const placeholderFor = (client: ClientRecord) =>
+    createHmac('sha256', key).update(`${client.application.appId}\n${client.secretsVersion}`).digest('base64url');
   return {
     async lookup(clientId) {
-      const app = await applications.getByAppId(clientId);
-      return app && clientMetadata(app, placeholder);
+      const client = await applications.getClient(clientId);
+      if (!client) return undefined;
+      if (client.application.clientType !== 'confidential') return clientMetadata(client.application, '');
+      const placeholder = placeholderFor(client);
+      if (!secretSets.has(placeholder)) {
+        if (secretSets.size >= MAX_SECRET_SETS) secretSets.clear();
+        secretSets.set(placeholder, client);
+      }
+      return clientMetadata(client.application, placeholder);
     },
     install(provider) {
       // client_secret_basic and client_secret_post both arrive here (oidc-provider's client_auth.js).
       const prototype = provider.Client.prototype as unknown as {
-        compareClientSecret(this: { clientId: string }, actual: string): Promise<boolean>;
+        compareClientSecret(this: { clientId: string; clientSecret?: string }, actual: string): Promise<boolean>;
       };
       prototype.compareClientSecret = async function compareClientSecret(actual) {
-        if (typeof actual !== 'string' || actual === placeholder) return false;
+        if (typeof actual !== 'string' || actual === '' || actual === this.clientSecret) return false;
+        const known = this.clientSecret === undefined ? undefined : secretSets.get(this.clientSecret);
+        if (known?.application.appId === this.clientId) return known.matchesSecret(actual);
         return (await applications.verifySecret(this.clientId, actual)) !== undefined;
       };
     },

@@ -1,11 +1,13 @@
 // The oidc-provider storage adapter on both stores: upsert/find by id, uid and user code, expiry from the clock,
-// consume, destroy, revokeByGrantId across models, clients from the lookup, and tenant isolation.
+// consume, destroy, revokeByGrantId across models, clients from the lookup, tenant isolation, and rows read along
+// with a grant for the rest of one request.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { storesUnderTest } from '../../test/support/stores.ts';
 import { twoTenants } from '../../test/support/tenants.ts';
 import { ManualClock } from '../clock.ts';
 import { deleteExpiredPayloads, payloadAdapter } from './payload-adapter.ts';
+import { withRequestMemo } from './request-memo.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
 const noClients = async () => undefined;
@@ -137,3 +139,103 @@ test('oidc payload adapter: the Client model asks the directory lookup and canno
   assert.equal(await clients.find('app-2'), undefined);
   await assert.rejects(clients.upsert('app-3', { client_id: 'app-3' }, 0), /managed in the directory/);
 });
+
+for (const db of storesUnderTest()) {
+  test(`oidc payload adapter (${db.name}): a grant's companion row comes with it within one request, and only then`, async (t) => {
+    const clock = new ManualClock(NOW);
+    const store = await db.open({ clock });
+    const { contoso, fabrikam } = await twoTenants(store);
+    const scope = store.forTenant(contoso);
+    const Adapter = payloadAdapter(scope, noClients, { readAlong: { Grant: 'Context' } });
+    const grants = new Adapter('Grant');
+    const contexts = new Adapter('Context');
+    /** Changes the stored companion behind the adapter's back, as another node would. */
+    const rewrite = (id: string, payload: object) =>
+      scope
+        .updateTable('oidc_payloads', { payload: JSON.stringify(payload) })
+        .where('model', '=', 'Context')
+        .where('id', '=', id)
+        .execute();
+
+    const cases = [
+      {
+        name: "alice's grant: the context read with the grant answers the later find, not a second read",
+        async run() {
+          await grants.upsert('g-1', { accountId: 'alice' }, 3600);
+          await contexts.upsert('g-1', { device: 'windows' }, 3600);
+          await withRequestMemo(async () => {
+            assert.equal((await grants.find('g-1'))?.accountId, 'alice');
+            await rewrite('g-1', { device: 'changed after the grant was read' });
+            assert.deepEqual(await contexts.find('g-1'), { device: 'windows' });
+          });
+        },
+      },
+      {
+        name: 'outside a request every find reads the store',
+        async run() {
+          assert.ok(await grants.find('g-1'));
+          assert.deepEqual(await contexts.find('g-1'), { device: 'changed after the grant was read' });
+        },
+      },
+      {
+        name: 'a new request reads again: nothing is kept between requests',
+        async run() {
+          await rewrite('g-1', { device: 'linux' });
+          await withRequestMemo(async () => {
+            await grants.find('g-1');
+            assert.deepEqual(await contexts.find('g-1'), { device: 'linux' });
+          });
+        },
+      },
+      {
+        name: 'a write of the context in the request drops what was kept (the find after it sees the write)',
+        async run() {
+          await withRequestMemo(async () => {
+            await grants.find('g-1');
+            await contexts.upsert('g-1', { device: 'macos' }, 3600);
+            assert.deepEqual(await contexts.find('g-1'), { device: 'macos' });
+            await grants.find('g-1');
+            await contexts.destroy('g-1');
+            assert.equal(await contexts.find('g-1'), undefined);
+          });
+        },
+      },
+      {
+        name: 'a grant without a context, or no grant at all: the context is undefined',
+        async run() {
+          await grants.upsert('g-2', { accountId: 'bob' }, 3600);
+          await withRequestMemo(async () => {
+            assert.ok(await grants.find('g-2'));
+            assert.equal(await contexts.find('g-2'), undefined);
+            assert.equal(await grants.find('g-none'), undefined);
+            assert.equal(await contexts.find('g-none'), undefined);
+          });
+        },
+      },
+      {
+        name: 'an expired context read with its grant is still expired when asked for',
+        async run() {
+          await grants.upsert('g-3', { accountId: 'carol' }, 3600);
+          await contexts.upsert('g-3', { device: 'ios' }, 10);
+          await withRequestMemo(async () => {
+            await grants.find('g-3');
+            clock.advance(10_000);
+            assert.equal(await contexts.find('g-3'), undefined);
+          });
+        },
+      },
+      {
+        name: 'mallory at fabrikam reads no contoso context along with a grant of the same id',
+        async run() {
+          const Other = payloadAdapter(store.forTenant(fabrikam), noClients, { readAlong: { Grant: 'Context' } });
+          await new Other('Grant').upsert('g-1', { accountId: 'mallory' }, 3600);
+          await withRequestMemo(async () => {
+            assert.equal((await new Other('Grant').find('g-1'))?.accountId, 'mallory');
+            assert.equal(await new Other('Context').find('g-1'), undefined);
+          });
+        },
+      },
+    ];
+    for (const c of cases) await t.test(c.name, c.run);
+  });
+}

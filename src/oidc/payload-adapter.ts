@@ -3,6 +3,7 @@
 // The `Client` model is not stored here: clients come from the directory (see clients.ts).
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { TenantScope } from '../store/tenant-scope.ts';
+import { requestMemo } from './request-memo.ts';
 
 /** Looks up clients for the `Client` model (the directory's applications as oidc-provider metadata). */
 export type ClientLookup = (clientId: string) => Promise<AdapterPayload | undefined>;
@@ -17,6 +18,23 @@ const GRANTABLE = new Set([
   'Grant',
 ]);
 
+export interface PayloadAdapterOptions {
+  /**
+   * Rows stored under the same id as another model's row and needed later in the same request: when a request
+   * (request-memo.ts) finds a row of the key model by id, the same statement reads the companion model's row, and
+   * a `find` of it later in that request is answered from the memo — `{ Grant: 'PortcullisGrantContext' }`: the
+   * refresh check's sign-in context comes with the grant. A write or destroy of the companion row in the request
+   * drops what was kept.
+   */
+  readonly readAlong?: Readonly<Record<string, string>>;
+}
+
+interface PayloadRow {
+  readonly payload: string;
+  readonly expires_at: number | null;
+  readonly consumed_at: number | null;
+}
+
 /** Ids and user codes come from requests: anything longer is not ours (oidc-provider's own ids are ~43 chars). */
 const MAX_KEY_LENGTH = 512;
 
@@ -28,36 +46,118 @@ function usableKey(value: unknown): value is string {
  * Returns the adapter class oidc-provider constructs once per model name (`new Adapter('AccessToken')`), bound to
  * one tenant's scope. Times in payloads are oidc-provider's (seconds); `expires_at` is ours (milliseconds).
  */
-export function payloadAdapter(scope: TenantScope, clients: ClientLookup): new (model: string) => Adapter {
+export function payloadAdapter(
+  scope: TenantScope,
+  clients: ClientLookup,
+  options: PayloadAdapterOptions = {},
+): new (
+  model: string,
+) => Adapter {
+  const readAlong = new Map(Object.entries(options.readAlong ?? {}));
+  const companions = new Set(readAlong.values());
+  // The tenant is in the key too: one request serves one tenant, and a kept row must not be able to cross anyway.
+  const memoKey = (model: string, id: string) => `oidc_payloads\n${scope.tenantId}\n${model}\n${id}`;
+  // The statements of every token request, built and compiled once per tenant (TenantScope.prepare).
+  type Row = {
+    model: string;
+    id: string;
+    payload: string;
+    grant_id: string | null;
+    uid: string | null;
+    user_code: string | null;
+    expires_at: number | null;
+  };
+  const upsertRow = scope.prepare((v: Row) => {
+    const changes = {
+      payload: v.payload,
+      grant_id: v.grant_id,
+      uid: v.uid,
+      user_code: v.user_code,
+      expires_at: v.expires_at,
+      consumed_at: null,
+    };
+    return scope
+      .insertInto('oidc_payloads', { model: v.model, id: v.id, ...changes })
+      .onConflict((conflict) => conflict.columns(['tenant_id', 'model', 'id']).doUpdateSet(changes));
+  });
+  const PAYLOAD = ['payload', 'expires_at', 'consumed_at'] as const;
+  const findBy = {
+    id: scope.prepare((v: { model: string; value: string }) =>
+      scope.selectFrom('oidc_payloads').select(PAYLOAD).where('model', '=', v.model).where('id', '=', v.value),
+    ),
+    uid: scope.prepare((v: { model: string; value: string }) =>
+      scope.selectFrom('oidc_payloads').select(PAYLOAD).where('model', '=', v.model).where('uid', '=', v.value),
+    ),
+    user_code: scope.prepare((v: { model: string; value: string }) =>
+      scope.selectFrom('oidc_payloads').select(PAYLOAD).where('model', '=', v.model).where('user_code', '=', v.value),
+    ),
+  };
+  const findWithCompanion = scope.prepare((v: { model: string; companion: string; id: string }) =>
+    scope
+      .selectFrom('oidc_payloads')
+      .select(['model', ...PAYLOAD])
+      .where('model', 'in', [v.model, v.companion])
+      .where('id', '=', v.id),
+  );
+  const consumeRow = scope.prepare((v: { model: string; id: string; at: number }) =>
+    scope.updateTable('oidc_payloads', { consumed_at: v.at }).where('model', '=', v.model).where('id', '=', v.id),
+  );
+  /** A stored row as oidc-provider sees it: undefined once expired, `consumed` (epoch seconds) once consumed. */
+  const visible = (row: PayloadRow | undefined): AdapterPayload | undefined => {
+    if (!row) return undefined;
+    if (row.expires_at !== null && row.expires_at <= scope.now()) return undefined;
+    const payload = JSON.parse(row.payload) as AdapterPayload;
+    // oidc-provider reads `consumed` (epoch seconds) to detect a reused code or refresh token.
+    return row.consumed_at === null ? payload : { ...payload, consumed: Math.floor(row.consumed_at / 1000) };
+  };
   return class TenantPayloadAdapter implements Adapter {
     readonly model: string;
     constructor(model: string) {
       this.model = model;
     }
 
+    /** A companion row kept by this request is about to change: later finds must read it again. */
+    #forget(id: string): void {
+      if (companions.has(this.model)) requestMemo()?.delete(memoKey(this.model, id));
+    }
+
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are managed in the directory, not through OIDC');
+      this.#forget(id);
       const now = scope.now();
-      const row = {
+      // One statement (SQLite ≥ 3.24 and PostgreSQL share `ON CONFLICT … DO UPDATE`), not a transaction around a
+      // delete and an insert: every token, code and session write goes through here (bench/token.bench.ts).
+      await upsertRow({
+        model: this.model,
+        id,
         payload: JSON.stringify(payload),
         grant_id: GRANTABLE.has(this.model) && typeof payload.grantId === 'string' ? payload.grantId : null,
         uid: typeof payload.uid === 'string' ? payload.uid : null,
         user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
         expires_at: Number.isFinite(expiresIn) && expiresIn > 0 ? now + expiresIn * 1000 : null,
-        consumed_at: null,
-      };
-      // One statement (SQLite ≥ 3.24 and PostgreSQL share `ON CONFLICT … DO UPDATE`), not a transaction around a
-      // delete and an insert: every token, code and session write goes through here (bench/token.bench.ts).
-      await scope
-        .insertInto('oidc_payloads', { model: this.model, id, ...row })
-        .onConflict((conflict) => conflict.columns(['tenant_id', 'model', 'id']).doUpdateSet(row))
-        .execute();
+      });
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (!usableKey(id)) return undefined;
       if (this.model === 'Client') return clients(id);
+      const memo = requestMemo();
+      const key = memoKey(this.model, id);
+      if (memo?.has(key)) return visible(memo.get(key) as PayloadRow | undefined);
+      const companion = readAlong.get(this.model);
+      if (memo && companion !== undefined) return this.#findWith(companion, id, memo);
       return this.#findBy('id', id);
+    }
+
+    /** This model's row and the companion's (same id) in one statement; the companion's row is kept for the request. */
+    async #findWith(companion: string, id: string, memo: Map<string, unknown>): Promise<AdapterPayload | undefined> {
+      const { rows } = await findWithCompanion({ model: this.model, companion, id });
+      // Kept as stored (expiry is judged when it is asked for); undefined records that there is none.
+      memo.set(
+        memoKey(companion, id),
+        rows.find((row) => row.model === companion),
+      );
+      return visible(rows.find((row) => row.model === this.model));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -69,14 +169,12 @@ export function payloadAdapter(scope: TenantScope, clients: ClientLookup): new (
     }
 
     async consume(id: string): Promise<void> {
-      await scope
-        .updateTable('oidc_payloads', { consumed_at: scope.now() })
-        .where('model', '=', this.model)
-        .where('id', '=', id)
-        .execute();
+      this.#forget(id);
+      await consumeRow({ model: this.model, id, at: scope.now() });
     }
 
     async destroy(id: string): Promise<void> {
+      this.#forget(id);
       await scope.deleteFrom('oidc_payloads').where('model', '=', this.model).where('id', '=', id).execute();
     }
 
@@ -86,17 +184,8 @@ export function payloadAdapter(scope: TenantScope, clients: ClientLookup): new (
     }
 
     async #findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
-      const row = await scope
-        .selectFrom('oidc_payloads')
-        .select(['payload', 'expires_at', 'consumed_at'])
-        .where('model', '=', this.model)
-        .where(column, '=', value)
-        .executeTakeFirst();
-      if (!row) return undefined;
-      if (row.expires_at !== null && row.expires_at <= scope.now()) return undefined;
-      const payload = JSON.parse(row.payload) as AdapterPayload;
-      // oidc-provider reads `consumed` (epoch seconds) to detect a reused code or refresh token.
-      return row.consumed_at === null ? payload : { ...payload, consumed: Math.floor(row.consumed_at / 1000) };
+      const { rows } = await findBy[column]({ model: this.model, value });
+      return visible(rows[0]);
     }
   };
 }

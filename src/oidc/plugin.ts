@@ -8,6 +8,7 @@ import { PASSKEY_SCRIPT, PASSKEY_SCRIPT_PATH, STYLESHEET, STYLESHEET_PATH } from
 import type { SignInServices } from '../signin/ports.ts';
 import { registerInteractions } from './interactions.ts';
 import { bindHttpContext } from './request-context.ts';
+import { withRequestMemo } from './request-memo.ts';
 import { TenantProviders } from './tenant-providers.ts';
 
 export interface OidcPluginOptions {
@@ -83,7 +84,7 @@ export function oidcPlugin(services: SignInServices, options: OidcPluginOptions 
               if (value !== undefined) reply.raw.setHeader(name, value as string);
             }
             reply.raw.setHeader('content-security-policy', OIDC_CSP);
-            await tp.handle(raw, reply.raw);
+            await withRequestMemo(() => tp.handle(raw, reply.raw));
           },
         });
       });

@@ -74,7 +74,27 @@ function parseAmr(text: string, tenantId: string, handle: string): readonly stri
   return Object.freeze(amr as string[]);
 }
 
-function toStored(row: SessionsTable, tenantId: string): StoredSession {
+/**
+ * Every column a StoredSession is read from, named (not `select *`): on PostgreSQL a named statement returning `*`
+ * would fail once a migration adds a column, so only named columns are prepared (store/postgres-statements.ts).
+ */
+const SESSION_COLUMNS = [
+  'id_hash',
+  'user_id',
+  'created_at',
+  'amr',
+  'mfa_at',
+  'last_activity_at',
+  'expires_at',
+  'binding_hash',
+  'persistent',
+  'ended_at',
+  'end_reason',
+] as const satisfies readonly (keyof SessionsTable)[];
+
+type SessionRow = Pick<SessionsTable, (typeof SESSION_COLUMNS)[number]>;
+
+function toStored(row: SessionRow, tenantId: string): StoredSession {
   return {
     handle: row.id_hash,
     userId: row.user_id,
@@ -122,7 +142,11 @@ export class SessionRepository {
   }
 
   async get(handle: string): Promise<StoredSession | undefined> {
-    const row = await this.#scope.selectFrom('sessions').selectAll().where('id_hash', '=', handle).executeTakeFirst();
+    const row = await this.#scope
+      .selectFrom('sessions')
+      .select(SESSION_COLUMNS)
+      .where('id_hash', '=', handle)
+      .executeTakeFirst();
     return row && toStored(row, this.#scope.tenantId);
   }
 
@@ -190,23 +214,26 @@ export class SessionRepository {
     }
   }
 
-  /** The session that covers an OpenID Connect session or grant, if any. */
+  /**
+   * The session that covers an OpenID Connect session or grant, if any: the link and the session row in one
+   * statement (every refresh-token use asks, bench/token.bench.ts).
+   */
   async findByLink(kind: LinkKind, oidcId: string): Promise<StoredSession | undefined> {
     // The newest covering session: a grant kept across sign-ins is covered by each of them.
-    const link = await this.#scope
+    const row = await this.#scope
       .selectFrom('session_links')
       .innerJoin('sessions', (join) =>
         join
           .onRef('sessions.tenant_id', '=', 'session_links.tenant_id')
           .onRef('sessions.id_hash', '=', 'session_links.session_hash'),
       )
-      .select('session_links.session_hash')
+      .select(SESSION_COLUMNS.map((column) => `sessions.${column}` as const))
       .where('session_links.kind', '=', kind)
       .where('session_links.oidc_id', '=', oidcId)
       .orderBy('sessions.created_at', 'desc')
       .orderBy('session_links.session_hash')
       .executeTakeFirst();
-    return link && this.get(link.session_hash);
+    return row && toStored(row, this.#scope.tenantId);
   }
 
   /** Revokes one session (if not revoked already) and returns what it covers; undefined when there is no such session. */

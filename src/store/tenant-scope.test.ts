@@ -1,5 +1,6 @@
 // TenantScope.withRecursive: a recursive walk in one statement that stays inside its tenant — even where the other
-// tenant has rows with the very same ids — ends on cycles, and refuses names that are not plain identifiers.
+// tenant has rows with the very same ids — ends on cycles, and refuses names that are not plain identifiers; and
+// TenantScope.prepare: a query built once and run with new values, still inside its tenant.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { storesUnderTest } from '../../test/support/stores.ts';
@@ -110,5 +111,76 @@ for (const c of badNames) {
       () => store.forTenant(contoso).withRecursive(c.cte, c.columns as never, () => null as never),
       /withRecursive\(.*\): the name and columns must be plain lower-case identifiers/,
     );
+  });
+}
+
+for (const db of storesUnderTest()) {
+  test(`TenantScope.prepare (${db.name}): built once, run with each call's values, inside its tenant`, async (t) => {
+    const store = await db.open();
+    const { contoso, fabrikam } = await twoTenants(store);
+    const scope = store.forTenant(contoso);
+    let builds = 0;
+    const insert = scope.prepare((v: { id: string; name: string }) => {
+      builds++;
+      return scope.insertInto('groups', {
+        id: v.id,
+        display_name: v.name,
+        description: null,
+        mail_nickname: null,
+        created_at: NOW,
+        modified_at: NOW,
+      });
+    });
+    const named = scope.prepare((v: { id: string }) =>
+      scope.selectFrom('groups').select(['id', 'display_name']).where('id', '=', v.id),
+    );
+    const cases = [
+      {
+        name: 'each run writes and reads its own values; the query is built at the first run only',
+        async run() {
+          await insert({ id: 'sales', name: 'Sales' });
+          await insert({ id: 'legal', name: 'Legal' });
+          assert.deepEqual((await named({ id: 'sales' })).rows, [{ id: 'sales', display_name: 'Sales' }]);
+          assert.deepEqual((await named({ id: 'legal' })).rows, [{ id: 'legal', display_name: 'Legal' }]);
+          assert.equal(builds, 1);
+        },
+      },
+      {
+        name: "a query prepared on contoso's scope does not see fabrikam's row with the same id",
+        async run() {
+          const theirs = store.forTenant(fabrikam);
+          await theirs
+            .insertInto('groups', {
+              id: 'board',
+              display_name: 'Fabrikam board',
+              description: null,
+              mail_nickname: null,
+              created_at: NOW,
+              modified_at: NOW,
+            })
+            .execute();
+          assert.deepEqual((await named({ id: 'board' })).rows, []);
+        },
+      },
+      {
+        name: 'a missing value is refused by name, before anything runs',
+        async run() {
+          await assert.rejects(named({} as { id: string }), /no value for 'id'/);
+        },
+      },
+      {
+        name: 'stand-ins cannot be spread (the spread would copy nothing)',
+        async run() {
+          const spread = scope.prepare((v: { id: string }) =>
+            scope
+              .selectFrom('groups')
+              .select('id')
+              .where('id', '=', { ...v }.id),
+          );
+          await assert.rejects(spread({ id: 'sales' }), /cannot be spread/);
+        },
+      },
+    ];
+    for (const c of cases) await t.test(c.name, c.run);
   });
 }

@@ -3,7 +3,7 @@
 // now blocked; revocation; RP-initiated logout.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { decodeJwt } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { createTenant } from '../../src/directory/tenants.ts';
 import { ADMIN_API_RESOURCE, ADMIN_API_SCOPE } from '../../src/oidc/provider.ts';
@@ -59,6 +59,10 @@ describe('openid-client against Portcullis', () => {
     assert.equal(claims.tid, h.tenantId);
     assert.equal(claims.iss, h.issuer);
     assert.equal(tokens.expires_in, 3600, 'access tokens last config.tokens.accessTokenMinutes (60)');
+    // Signed ES256 (provider.ts: only the admin API verifies them), with a key the tenant publishes.
+    assert.equal(decodeProtectedHeader(tokens.access_token).alg, 'ES256');
+    const jwks = (await (await fetch(`${h.issuer}/jwks`)).json()) as JSONWebKeySet;
+    await jwtVerify(tokens.access_token, createLocalJWKSet(jwks), { algorithms: ['ES256'], issuer: h.issuer });
   });
 
   test('a wrong client secret is refused (the stored hash is compared, never a clear secret)', async () => {
@@ -300,6 +304,7 @@ describe('openid-client against Portcullis', () => {
       const refreshed = await client.refreshTokenGrant(config, first);
       assert.ok(refreshed.refresh_token && refreshed.refresh_token !== first);
       assert.ok(refreshed.access_token);
+      assert.equal(decodeProtectedHeader(refreshed.id_token ?? '').alg, 'RS256', 'ID tokens stay RS256');
       const entry = h.log.entries.at(-1);
       assert.equal(entry?.isInteractive, false);
       assert.equal(entry?.ipAddress, '198.51.100.20');
