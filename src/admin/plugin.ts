@@ -31,6 +31,7 @@ import { registerConditionalAccess } from './conditional-access.ts';
 import { registerDirectory } from './directory-routes.ts';
 import { registerForwardAuth } from './forward-auth.ts';
 import { registerImport } from './import.ts';
+import { registerRoleManagement } from './role-management.ts';
 
 export const GRAPH_PREFIX = '/t/:tenant/graph/v1.0';
 
@@ -90,6 +91,13 @@ export function adminPlugin(services: SignInServices, options: AdminPluginOption
       registerImport(app, { prefix: GRAPH_PREFIX, caller, limits, audit, policyCache: options.policyCache });
 
       registerDirectory(app, {
+        prefix: GRAPH_PREFIX,
+        graphBase: (tenantId) => `${publicUrl()}/t/${tenantId}/graph/v1.0`,
+        caller,
+        audit,
+        sessions: services.sessions,
+      });
+      registerRoleManagement(app, {
         prefix: GRAPH_PREFIX,
         graphBase: (tenantId) => `${publicUrl()}/t/${tenantId}/graph/v1.0`,
         caller,
