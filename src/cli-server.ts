@@ -120,6 +120,7 @@ function initReport(result: InitResult): string[] {
     `Initialised tenant '${result.tenant.name}' (${summary.tenant}).`,
     '',
     ...adminLines(result),
+    `Admin console: ${summary.issuer}/console/`,
     `OpenID Connect discovery: ${summary.issuer}/.well-known/openid-configuration`,
     '',
     'Admin API client (client credentials; the secret is shown only this once):',
@@ -173,8 +174,10 @@ function serveBanner(config: Config, first: InitResult | undefined, tenantId: st
   const lines = [`Portcullis is listening on ${config.host}:${config.port} as ${config.publicUrl}`];
   if (first) lines.push('', 'This data directory was empty, so it has been initialised.', '', ...initReport(first));
   else if (tenantId) {
+    const { issuer } = tenantUrls(config.publicUrl, tenantId);
     lines.push(
-      `OpenID Connect discovery: ${tenantUrls(config.publicUrl, tenantId).issuer}/.well-known/openid-configuration`,
+      `Admin console: ${issuer}/console/`,
+      `OpenID Connect discovery: ${issuer}/.well-known/openid-configuration`,
     );
   }
   lines.push('');

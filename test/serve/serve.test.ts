@@ -147,6 +147,11 @@ for (const db of storesUnderTest()) {
         const { clientId, clientSecret } = bannerClient(first.stderr);
 
         assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+        const [, consoleUrl] = first.stderr.match(/Admin console: (\S+)/) ?? [];
+        assert.equal(consoleUrl, `${issuer}/console/`);
+        const consolePage = await fetch(consoleUrl);
+        assert.equal(consolePage.status, 200, 'npm install built the console');
+        assert.match(await consolePage.text(), /<html/i);
         const metadata = (await (await fetch(discovery)).json()) as { issuer: string };
         assert.equal(metadata.issuer, issuer);
         const tokens = await clientCredentials({ issuer, clientId, clientSecret });
