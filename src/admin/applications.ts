@@ -33,10 +33,9 @@ import {
   notFound,
   objectBody,
   READ_APPLICATIONS,
-  sendPage,
-  storePage,
+  registerCollectionReads,
 } from './directory-objects.ts';
-import { type EntityType, parseDateLiteral, parseItemQuery, parseListQuery, project } from './odata.ts';
+import { type EntityType, parseDateLiteral } from './odata.ts';
 
 type Params = { tenant: string };
 type ItemParams = Params & { id: string };
@@ -123,26 +122,14 @@ export function registerApplications(app: FastifyInstance, options: DirectoryRou
     context: `${options.graphBase(tenantId)}/$metadata#applications`,
   });
 
-  app.get<{ Params: Params }>(path, async (request, reply) => {
-    const { scope, principal } = await options.caller(request);
-    requireRole(principal, READ_APPLICATIONS, 'read applications');
-    const query = parseListQuery(request.query, APPLICATION);
-    const applications = directoryFor(scope).applications;
-    const page = await storePage((r) => applications.list(r), graphApplication, query);
-    return sendPage(reply, page, query, urls(scope.tenantId));
-  });
-
-  app.get<{ Params: ItemParams }>(`${path}/:id`, async (request, reply) => {
-    const { scope, principal } = await options.caller(request);
-    requireRole(principal, READ_APPLICATIONS, 'read applications');
-    const { select } = parseItemQuery(request.query, APPLICATION);
-    const application = await directoryFor(scope).applications.get(request.params.id);
-    if (!application) throw notFound(request.params.id);
-    const selected = select ? `(${select.join(',')})` : '';
-    return noStore(reply).send({
-      '@odata.context': `${urls(scope.tenantId).context}${selected}/$entity`,
-      ...project(graphApplication(application), select),
-    });
+  registerCollectionReads(app, options, {
+    segment: 'applications',
+    entity: APPLICATION,
+    roles: READ_APPLICATIONS,
+    noun: 'applications',
+    list: (scope) => (r) => directoryFor(scope).applications.list(r),
+    find: (scope, id) => directoryFor(scope).applications.get(id),
+    shape: graphApplication,
   });
 
   app.post<{ Params: Params }>(path, async (request, reply) => {

@@ -21,8 +21,17 @@ import { PortcullisError } from '../errors.ts';
 import { HttpError } from '../http/graph-error.ts';
 import { quote } from '../net/quote.ts';
 import type { TenantScope } from '../store/tenant-scope.ts';
-import type { Principal } from './auth.ts';
-import { type EntityType, encodeSkipToken, type ListQuery, matches, nextLinkQuery, project } from './odata.ts';
+import { type Principal, requireRole } from './auth.ts';
+import {
+  type EntityType,
+  encodeSkipToken,
+  type ListQuery,
+  matches,
+  nextLinkQuery,
+  parseItemQuery,
+  parseListQuery,
+  project,
+} from './odata.ts';
 
 /** Roles that may read the directory without changing it (Entra lets them read users, groups and applications). */
 const DIRECTORY_READERS = [SECURITY_ADMINISTRATOR, CONDITIONAL_ACCESS_ADMINISTRATOR, SECURITY_READER, REPORTS_READER];
@@ -168,6 +177,54 @@ export function sendPage(
     '@odata.context': `${urls.context}${selected}`,
     value: page.items.map((item) => project(item, query.select)),
     ...(page.next ? { '@odata.nextLink': `${urls.self}?${nextLinkQuery(query, page.next)}` } : {}),
+  });
+}
+
+/** What differs between the directory collections' list and get routes. */
+export interface CollectionReads<T extends { id: string }> {
+  /** `users`, `groups`, `applications`: the path segment and the `@odata.context` name. */
+  readonly segment: string;
+  readonly entity: EntityType;
+  readonly roles: readonly string[];
+  /** For the 403 message: `users`. */
+  readonly noun: string;
+  list(scope: TenantScope): (request: { top: number; after?: string }) => Promise<Page<T>>;
+  find(scope: TenantScope, id: string): Promise<T | undefined>;
+  /** The Graph shape of one item. */
+  shape(item: T): Record<string, unknown>;
+}
+
+/** `GET /{segment}` (a page, OData subset) and `GET /{segment}/{id}` (`$select`) of a directory collection. */
+export function registerCollectionReads<T extends { id: string }>(
+  app: FastifyInstance,
+  options: DirectoryRoutesOptions,
+  spec: CollectionReads<T>,
+): void {
+  const path = `${options.prefix}/${spec.segment}`;
+  const urls = (tenantId: string) => ({
+    self: `${options.graphBase(tenantId)}/${spec.segment}`,
+    context: `${options.graphBase(tenantId)}/$metadata#${spec.segment}`,
+  });
+
+  app.get<{ Params: Params }>(path, async (request, reply) => {
+    const { scope, principal } = await options.caller(request);
+    requireRole(principal, spec.roles, `read ${spec.noun}`);
+    const query = parseListQuery(request.query, spec.entity);
+    const page = await storePage(spec.list(scope), spec.shape, query);
+    return sendPage(reply, page, query, urls(scope.tenantId));
+  });
+
+  app.get<{ Params: Params & { id: string } }>(`${path}/:id`, async (request, reply) => {
+    const { scope, principal } = await options.caller(request);
+    requireRole(principal, spec.roles, `read ${spec.noun}`);
+    const { select } = parseItemQuery(request.query, spec.entity);
+    const item = await spec.find(scope, request.params.id);
+    if (!item) throw notFound(request.params.id);
+    const selected = select ? `(${select.join(',')})` : '';
+    return noStore(reply).send({
+      '@odata.context': `${urls(scope.tenantId).context}${selected}/$entity`,
+      ...project(spec.shape(item), select),
+    });
   });
 }
 

@@ -32,10 +32,10 @@ import {
   notFound,
   objectBody,
   READ_USERS,
+  registerCollectionReads,
   sendPage,
-  storePage,
 } from './directory-objects.ts';
-import { type EntityType, parseItemQuery, parseListQuery, project } from './odata.ts';
+import { type EntityType, parseListQuery } from './odata.ts';
 
 type Params = { tenant: string };
 type ItemParams = Params & { id: string };
@@ -84,30 +84,14 @@ export function registerGroups(app: FastifyInstance, options: DirectoryRoutesOpt
     context: `${options.graphBase(tenantId)}/$metadata#groups`,
   });
 
-  app.get<{ Params: Params }>(path, async (request, reply) => {
-    const { scope, principal } = await options.caller(request);
-    requireRole(principal, READ_USERS, 'read groups');
-    const query = parseListQuery(request.query, GROUP);
-    const groups = directoryFor(scope).groups;
-    const page = await storePage(
-      (r) => groups.list(r),
-      (g) => ({ ...g }),
-      query,
-    );
-    return sendPage(reply, page, query, urls(scope.tenantId));
-  });
-
-  app.get<{ Params: ItemParams }>(`${path}/:id`, async (request, reply) => {
-    const { scope, principal } = await options.caller(request);
-    requireRole(principal, READ_USERS, 'read groups');
-    const { select } = parseItemQuery(request.query, GROUP);
-    const group = await directoryFor(scope).groups.get(request.params.id);
-    if (!group) throw notFound(request.params.id);
-    const selected = select ? `(${select.join(',')})` : '';
-    return noStore(reply).send({
-      '@odata.context': `${urls(scope.tenantId).context}${selected}/$entity`,
-      ...project(group, select),
-    });
+  registerCollectionReads(app, options, {
+    segment: 'groups',
+    entity: GROUP,
+    roles: READ_USERS,
+    noun: 'groups',
+    list: (scope) => (r) => directoryFor(scope).groups.list(r),
+    find: (scope, id) => directoryFor(scope).groups.get(id),
+    shape: (g) => ({ ...g }),
   });
 
   app.post<{ Params: Params }>(path, async (request, reply) => {

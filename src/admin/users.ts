@@ -38,10 +38,10 @@ import {
   notFound,
   objectBody,
   READ_USERS,
+  registerCollectionReads,
   sendPage,
-  storePage,
 } from './directory-objects.ts';
-import { type EntityType, parseItemQuery, parseListQuery, project } from './odata.ts';
+import { type EntityType, parseListQuery } from './odata.ts';
 
 type Params = { tenant: string };
 type ItemParams = Params & { id: string };
@@ -94,30 +94,14 @@ export function registerUsers(app: FastifyInstance, options: DirectoryRoutesOpti
     context: `${options.graphBase(tenantId)}/$metadata#users`,
   });
 
-  app.get<{ Params: Params }>(path, async (request, reply) => {
-    const { scope, principal } = await options.caller(request);
-    requireRole(principal, READ_USERS, 'read users');
-    const query = parseListQuery(request.query, USER);
-    const users = directoryFor(scope).users;
-    const page = await storePage(
-      (r) => users.list(r),
-      (u) => ({ ...u }),
-      query,
-    );
-    return sendPage(reply, page, query, urls(scope.tenantId));
-  });
-
-  app.get<{ Params: ItemParams }>(`${path}/:id`, async (request, reply) => {
-    const { scope, principal } = await options.caller(request);
-    requireRole(principal, READ_USERS, 'read users');
-    const { select } = parseItemQuery(request.query, USER);
-    const user = await directoryFor(scope).users.find(request.params.id);
-    if (!user) throw notFound(request.params.id);
-    const selected = select ? `(${select.join(',')})` : '';
-    return noStore(reply).send({
-      '@odata.context': `${urls(scope.tenantId).context}${selected}/$entity`,
-      ...project(user, select),
-    });
+  registerCollectionReads(app, options, {
+    segment: 'users',
+    entity: USER,
+    roles: READ_USERS,
+    noun: 'users',
+    list: (scope) => (r) => directoryFor(scope).users.list(r),
+    find: (scope, id) => directoryFor(scope).users.find(id),
+    shape: (u) => ({ ...u }),
   });
 
   app.get<{ Params: ItemParams }>(`${path}/:id/memberOf`, async (request, reply) => {
