@@ -161,19 +161,33 @@ export function registerRoleManagement(app: FastifyInstance, options: DirectoryR
         `directoryScopeId: only '/' (the whole directory) is supported, not ${quote(JSON.stringify(body.directoryScopeId) ?? '')}.`,
       );
     }
+    // Every problem at once, each named by its field (the console puts each next to its field).
+    const problems: string[] = [];
+    const directory = directoryFor(scope);
     const role = builtInRole(body.roleDefinitionId);
     if (!role) {
-      throw badRequest(
-        `roleDefinitionId: ${quote(JSON.stringify(body.roleDefinitionId) ?? 'nothing')} is not a built-in role; ` +
-          'GET /roleManagement/directory/roleDefinitions lists them.',
+      problems.push(
+        typeof body.roleDefinitionId === 'string' && body.roleDefinitionId !== ''
+          ? `roleDefinitionId: ${quote(body.roleDefinitionId)} is not a built-in role ` +
+              '(GET /roleManagement/directory/roleDefinitions lists them)'
+          : 'roleDefinitionId: is required: the id of a built-in role',
       );
     }
-    if (typeof body.principalId !== 'string' || body.principalId === '') {
-      throw badRequest('principalId: must be the id of a user of this tenant.');
+    const user =
+      typeof body.principalId === 'string' && body.principalId !== ''
+        ? await directory.users.get(body.principalId)
+        : undefined;
+    if (!user) {
+      problems.push(
+        typeof body.principalId === 'string' && body.principalId !== ''
+          ? `principalId: there is no user ${quote(body.principalId)} in this tenant`
+          : 'principalId: is required: the id of a user of this tenant',
+      );
     }
-    const directory = directoryFor(scope);
-    const user = await directory.users.get(body.principalId);
-    if (!user) throw badRequest(`principalId: there is no user ${quote(body.principalId)} in this tenant.`);
+    if (!role || !user) {
+      const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+      throw badRequest(`Invalid role assignment (${count}): ${problems.join('; ')}.`);
+    }
     if ((await directory.roles.list({ principalId: user.id, roleDefinitionId: role.id })).length > 0) {
       throw badRequest(
         `A conflicting object with one or more of the specified property values is present in the directory: ` +

@@ -15,7 +15,8 @@ import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { generateTotpSecret, totpCodeAt } from '../../src/auth/totp.ts';
 import { CONSOLE_APP_ID } from '../../src/console/console-app.ts';
-import { GLOBAL_ADMINISTRATOR } from '../../src/directory/roles.ts';
+import { directoryFor } from '../../src/directory/directory.ts';
+import { GLOBAL_ADMINISTRATOR, REPORTS_READER } from '../../src/directory/roles.ts';
 import { type Harness, PASSWORDS, requireMfaForRole, startHarness } from '../oidc/harness.ts';
 import { ABROAD, authorizationUrl, forwardingProxy, launch } from '../signin/browser.ts';
 import { assertAccessible, buildConsole, cookieHeader, screenshot } from './browser.ts';
@@ -234,6 +235,24 @@ describe('admin console in Chromium', () => {
     await page.getByRole('cell', { name: 'bob@contoso.example', exact: true }).waitFor();
     await assertAccessible(page, 'users');
     await screenshot(page, 'console-11-users');
+
+    // Admin roles: a choice left out is named next to its field; bob gets Reports Reader, then loses it.
+    const roles = page.getByRole('region', { name: 'Admin roles' });
+    await roles.getByRole('button', { name: 'Give role' }).click();
+    await roles.locator('.field.invalid .field-errors').first().waitFor();
+    assert.match((await roles.locator('.field.invalid').first().textContent()) ?? '', /principalId/);
+    await roles.getByLabel('User').selectOption({ label: 'bob@contoso.example' });
+    await roles.getByLabel('Role').selectOption({ label: 'Reports Reader' });
+    await roles.getByRole('button', { name: 'Give role' }).click();
+    await roles.getByText('bob@contoso.example now holds Reports Reader.').waitFor();
+    const bobRole = roles.getByRole('row', { name: /bob@contoso\.example Reports Reader/ });
+    await bobRole.waitFor();
+    assert.deepEqual(await directoryFor(h.store.forTenant(h.tenantId)).roles.rolesOf(h.users.bob), [REPORTS_READER]);
+    await assertAccessible(page, 'users with admin roles');
+    await screenshot(page, 'console-11b-admin-roles');
+    await roles.getByRole('button', { name: 'Remove Reports Reader from bob@contoso.example' }).click();
+    await roles.getByText('bob@contoso.example no longer holds Reports Reader.').waitFor();
+    assert.deepEqual(await directoryFor(h.store.forTenant(h.tenantId)).roles.rolesOf(h.users.bob), []);
 
     await page.getByRole('link', { name: 'Groups' }).click();
     await page.getByRole('link', { name: 'Engineers' }).click();

@@ -1,8 +1,10 @@
-// Users (Graph's /users): the list, a new user, turning sign-in on and off, and revoking a user's sessions.
+// Users (Graph's /users): the list, a new user, turning sign-in on and off, revoking a user's sessions, and who holds
+// which admin role (Graph's /roleManagement/directory/roleAssignments; only a Global Administrator changes them).
 import { useState } from 'preact/hooks';
 import { GRAPH_PATH, graph, type Page } from '../api.ts';
-import { Checkbox, ErrorMessage, FormAlert, PageHeading, Status, TextField, useLoad } from '../components.tsx';
+import { Checkbox, ErrorMessage, Field, FormAlert, PageHeading, Status, TextField, useLoad } from '../components.tsx';
 import { type FormErrors, formErrors, NO_ERRORS } from '../errors.ts';
+import { ROLES } from '../roles.ts';
 
 interface User {
   id: string;
@@ -98,6 +100,7 @@ export function UsersPage() {
         </table>
       ) : null}
       <NewUser onCreated={list.reload} />
+      {list.value ? <AdminRoles users={list.value.value} /> : null}
     </>
   );
 }
@@ -157,6 +160,120 @@ function NewUser(props: { onCreated: () => void }) {
         <p class="actions">
           <button type="submit">Create user</button>
           {created ? <span role="status">{created}</span> : null}
+        </p>
+      </form>
+    </section>
+  );
+}
+
+interface RoleAssignment {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+}
+
+const ASSIGNMENTS = '/roleManagement/directory/roleAssignments';
+
+function AdminRoles(props: { users: readonly User[] }) {
+  const assignments = useLoad(() => graph<Page<RoleAssignment>>('GET', `${ASSIGNMENTS}?$top=999`));
+  const [userId, setUserId] = useState('');
+  const [roleId, setRoleId] = useState('');
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const [message, setMessage] = useState('');
+  const [removeError, setRemoveError] = useState<unknown>();
+  const nameOf = (id: string) => props.users.find((u) => u.id === id)?.userPrincipalName ?? id;
+  const roleName = (id: string) => ROLES.find((r) => r.id === id)?.label ?? id;
+
+  async function assign(event: Event) {
+    event.preventDefault();
+    setMessage('');
+    try {
+      await graph('POST', ASSIGNMENTS, { principalId: userId, roleDefinitionId: roleId, directoryScopeId: '/' });
+      setErrors(NO_ERRORS);
+      setMessage(`${nameOf(userId)} now holds ${roleName(roleId)}.`);
+      assignments.reload();
+    } catch (error) {
+      setErrors(formErrors(error, ['principalId', 'roleDefinitionId', 'directoryScopeId']));
+    }
+  }
+
+  async function remove(a: RoleAssignment) {
+    setMessage('');
+    setRemoveError(undefined);
+    try {
+      await graph('DELETE', `${ASSIGNMENTS}/${encodeURIComponent(a.id)}`);
+      setMessage(`${nameOf(a.principalId)} no longer holds ${roleName(a.roleDefinitionId)}.`);
+      assignments.reload();
+    } catch (error) {
+      setRemoveError(error);
+    }
+  }
+
+  const f = (key: string) => errors.fields[key];
+  return (
+    <section aria-labelledby="h-admin-roles">
+      <h2 id="h-admin-roles">Admin roles</h2>
+      <ErrorMessage error={assignments.error} />
+      <ErrorMessage error={removeError} />
+      {message ? <p role="status">{message}</p> : null}
+      {assignments.value ? (
+        <table>
+          <caption>{assignments.value.value.length} role assignments</caption>
+          <thead>
+            <tr>
+              <th scope="col">User</th>
+              <th scope="col">Role</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {assignments.value.value.map((a) => (
+              <tr key={a.id}>
+                <td>{nameOf(a.principalId)}</td>
+                <td>{roleName(a.roleDefinitionId)}</td>
+                <td class="row-actions">
+                  <button
+                    type="button"
+                    class="secondary"
+                    aria-label={`Remove ${roleName(a.roleDefinitionId)} from ${nameOf(a.principalId)}`}
+                    onClick={() => void remove(a)}
+                  >
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <form onSubmit={assign} noValidate>
+        <FormAlert errors={errors} />
+        <Field label="User" errors={f('principalId')}>
+          {(attrs) => (
+            <select {...attrs} value={userId} onChange={(e) => setUserId((e.target as HTMLSelectElement).value)}>
+              <option value="">Choose a user</option>
+              {props.users.map((u) => (
+                <option key={u.id} value={u.id}>
+                  {u.userPrincipalName}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Role" errors={f('roleDefinitionId')}>
+          {(attrs) => (
+            <select {...attrs} value={roleId} onChange={(e) => setRoleId((e.target as HTMLSelectElement).value)}>
+              <option value="">Choose a role</option>
+              {ROLES.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <p class="actions">
+          <button type="submit">Give role</button>
         </p>
       </form>
     </section>
