@@ -86,8 +86,15 @@ export class AdminAuthenticator {
       );
     }
     const directory = directoryFor(scope);
-    if (typeof payload.oid === 'string' && payload.oid === payload.sub) {
-      return this.#user(scope, payload.oid, 'Access token validation failure');
+    if (payload.oid !== undefined || payload.scope === undefined || payload.sub !== payload.client_id) {
+      // A token for a user (the token endpoint issues none for this resource, provider.ts): refused, so that a
+      // client an administrator once signed in to can never act with the administrator's roles.
+      throw new HttpError(
+        401,
+        "Access token validation failure: the admin API accepts an application's own token (client credentials), " +
+          'not one issued on behalf of a user; people use the admin console.',
+        'InvalidAuthenticationToken',
+      );
     }
     const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
     if (!clientId || !(await directory.applications.getByAppId(clientId))) {
@@ -148,11 +155,11 @@ export async function applicationRoles(scope: TenantScope, appId: string): Promi
 export async function assignApplicationRole(scope: TenantScope, appId: string, roleId: string): Promise<void> {
   const role = builtInRole(roleId);
   if (!role) throw new TypeError(`roleDefinitionId: '${roleId}' is not a built-in role template id`);
-  const settings = new TenantSettings(scope);
-  const all = ((await settings.get(SETTING_KEYS.applicationRoles)) ?? {}) as Record<string, string[]>;
-  const current = Array.isArray(all[appId]) ? all[appId] : [];
-  if (!current.includes(role.id))
-    await settings.put(SETTING_KEYS.applicationRoles, { ...all, [appId]: [...current, role.id] });
+  await new TenantSettings(scope).update(SETTING_KEYS.applicationRoles, (stored) => {
+    const all = (stored ?? {}) as Record<string, string[]>;
+    const current = Array.isArray(all[appId]) ? all[appId] : [];
+    return current.includes(role.id) ? all : { ...all, [appId]: [...current, role.id] };
+  });
 }
 
 /** Refuses (403, Graph's Authorization_RequestDenied) unless the principal holds one of `roles`. */

@@ -291,7 +291,12 @@ async function resolveReference(directory: Directory, value: unknown, field: str
     throw badRequest(`${field}: ${quote(value)} does not name a directory object (…/directoryObjects/{id}).`);
   }
   const kind = match[1].toLowerCase();
-  const id = decodeURIComponent(match[2]);
+  let id: string;
+  try {
+    id = decodeURIComponent(match[2]);
+  } catch {
+    throw badRequest(`${field}: ${quote(value)} has a malformed percent-encoding in its id.`);
+  }
   if (kind !== 'groups') {
     const user = await directory.users.find(id);
     if (user) return (await directoryObject(directory, { type: 'user', id: user.id })) as Member;

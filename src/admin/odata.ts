@@ -483,7 +483,7 @@ class FilterParser {
     if (token.kind !== 'word' || !PROPERTY_PATH.test(token.text)) {
       throw this.#error(token, `expected a property name but found ${describe(token)}`);
     }
-    const kind = this.#entity.filterable[token.text];
+    const kind = Object.hasOwn(this.#entity.filterable, token.text) ? this.#entity.filterable[token.text] : undefined;
     if (kind === undefined) {
       const known = this.#entity.properties.includes(token.text.split('/')[0]);
       throw this.#error(

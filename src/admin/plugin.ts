@@ -32,6 +32,7 @@ import { registerDirectory } from './directory-routes.ts';
 import { registerForwardAuth } from './forward-auth.ts';
 import { registerImport } from './import.ts';
 import { registerRoleManagement } from './role-management.ts';
+import { requireAuthorityOver } from './users.ts';
 
 export const GRAPH_PREFIX = '/t/:tenant/graph/v1.0';
 
@@ -165,6 +166,9 @@ export function adminPlugin(services: SignInServices, options: AdminPluginOption
               `Resource '${request.params.id.slice(0, 128)}' does not exist.`,
               'Request_ResourceNotFound',
             );
+          // As for changing a user: signing a more privileged admin out everywhere, again and again, is not for a
+          // narrower role (Entra counts invalidating refresh tokens among the actions on privileged users).
+          await requireAuthorityOver(scope, principal, user, 'revoke the sign-in sessions of');
           const context = await auditContextOf(request, scope, principal);
           await scope.transaction(async (tx) => {
             await services.sessions(scope.tenantId).revokeAllForUser(user.id, tx);

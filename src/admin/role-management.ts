@@ -23,10 +23,12 @@ import {
   badRequest,
   type DirectoryRoutesOptions,
   LOGGED_BY,
+  memoryPage,
   noStore,
   notFound,
   objectBody,
   READ_USERS,
+  sendPage,
 } from './directory-objects.ts';
 import { type EntityType, nextLinkQuery, pageOf, parseItemQuery, parseListQuery, project } from './odata.ts';
 
@@ -122,14 +124,11 @@ export function registerRoleManagement(app: FastifyInstance, options: DirectoryR
     const { scope, principal } = await options.caller(request);
     requireRole(principal, READ_ROLES, 'read role assignments');
     const query = parseListQuery(request.query, ROLE_ASSIGNMENT);
-    const all = (await directoryFor(scope).roles.list()).map(assignment).sort((a, b) => a.id.localeCompare(b.id));
-    const page = pageOf(all, query);
-    return noStore(reply).send({
-      '@odata.context': context(scope.tenantId, 'roleAssignments'),
-      value: page.items.map((item) => project(item, query.select)),
-      ...(page.next
-        ? { '@odata.nextLink': `${url(scope.tenantId, 'roleAssignments')}?${nextLinkQuery(query, page.next)}` }
-        : {}),
+    // In id order, paged by id: a page goes on correctly when the last assignment of the previous one is gone.
+    const page = memoryPage((await directoryFor(scope).roles.list()).map(assignment), query);
+    return sendPage(reply, page, query, {
+      self: url(scope.tenantId, 'roleAssignments'),
+      context: context(scope.tenantId, 'roleAssignments'),
     });
   });
 

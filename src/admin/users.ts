@@ -296,7 +296,12 @@ async function checkedHash(password: string, userPrincipalName: string | undefin
  * A User Administrator may change users without admin roles, or with the roles it may manage; anyone holding
  * another role (a Global Administrator, a Security Administrator, …) can be changed only by a Global Administrator.
  */
-async function requireAuthorityOver(scope: TenantScope, principal: Principal, target: User, verb: string) {
+export async function requireAuthorityOver(
+  scope: TenantScope,
+  principal: Principal,
+  target: User,
+  verb: string,
+): Promise<void> {
   if (principal.roles.has(GLOBAL_ADMINISTRATOR)) return;
   const held = await directoryFor(scope).roles.rolesOf(target.id);
   const beyond = held.filter((role) => !USER_ADMINISTRATOR_MAY_CHANGE.has(role));

@@ -4,41 +4,30 @@
 // finishes it (code → tokens → verified ID token), checks that the browser's Portcullis session is the one the
 // sign-in ran in and that the user holds an admin role, and starts the console session (session.ts).
 //
-// The flow's secrets (state, nonce, PKCE verifier) travel in a short-lived cookie sealed with the tenant's data key,
-// so any node can finish a flow another started.
-import { createHash, randomBytes } from 'node:crypto';
-import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
+// The flow itself (state, nonce and PKCE verifier sealed in a short-lived cookie, the code exchange, the ID token's
+// checks) is oidc/relying-party.ts, shared with the gateway's sign-in; here is what is the console's: one state cookie
+// (`portcullis-console-signin`, Path `/t/{tenantId}/console/`), the console's fixed client id and callback, and what
+// the callback does after the ID token.
 import { builtInRole } from '../directory/roles.ts';
-import { issuerFor } from '../oidc/provider.ts';
+import {
+  beginFlow,
+  type FlowSpec,
+  flowProblem,
+  openFlow,
+  type RelyingPartyDeps,
+  redeemFlow,
+} from '../oidc/relying-party.ts';
 import { CONSOLE_APP_ID, consoleCallbackUrl, consoleUrl } from './console-app.ts';
-import { type ConsoleKeyring, type ConsoleSessions, readCookie, sameText } from './session.ts';
+import type { ConsoleSessions } from './session.ts';
 
-/** How long a started sign-in may take before its state cookie is gone. */
-export const SIGN_IN_STATE_SECONDS = 30 * 60;
 const PURPOSE = 'console.signin-state';
 const STATE_COOKIE = 'portcullis-console-signin';
+const AGAIN = 'Open the admin console again to sign in.';
 
-/** The tenant's own token and key endpoints, reached in-process (plugin.ts uses Fastify's inject). */
-export interface TenantEndpoints {
-  token(tenantId: string, form: Record<string, string>): Promise<{ status: number; body: unknown }>;
-  jwks(tenantId: string): Promise<JSONWebKeySet>;
-}
-
-export interface ConsoleLoginDeps {
+export interface ConsoleLoginDeps extends RelyingPartyDeps {
   readonly consoleSessions: ConsoleSessions;
-  readonly keyring: ConsoleKeyring;
-  readonly endpoints: TenantEndpoints;
   /** The user's admin role template ids and name, from the directory. */
   user(tenantId: string, userId: string): Promise<{ roles: readonly string[]; name: string } | undefined>;
-  publicUrl(): string;
-}
-
-interface SignInState {
-  readonly state: string;
-  readonly nonce: string;
-  readonly verifier: string;
-  /** Epoch ms after which the state is refused. */
-  readonly until: number;
 }
 
 export type ConsoleLoginResult =
@@ -51,19 +40,14 @@ export type ConsoleLoginResult =
       readonly setCookie?: readonly string[];
     };
 
-const b64url = (bytes: Buffer) => bytes.toString('base64url');
-
-function stateCookie(deps: ConsoleLoginDeps, tenantId: string, value: string, maxAge: number): string {
-  const secure = deps.publicUrl().startsWith('https:');
-  return [
-    `${secure ? '__Secure-' : ''}${STATE_COOKIE}=${value}`,
-    `Path=${new URL(consoleUrl(deps.publicUrl(), tenantId)).pathname}`,
-    `Max-Age=${maxAge}`,
-    ...(secure ? ['Secure'] : []),
-    'HttpOnly',
-    // Lax: the callback arrives by a top-level navigation, and a sign-in may have started on the issuer's pages.
-    'SameSite=Lax',
-  ].join('; ');
+function flowOf(deps: ConsoleLoginDeps, tenantId: string): FlowSpec {
+  return {
+    tenantId,
+    purpose: PURPOSE,
+    cookieName: () => STATE_COOKIE,
+    cookiePath: new URL(consoleUrl(deps.publicUrl(), tenantId)).pathname,
+    redirectUri: consoleCallbackUrl(deps.publicUrl(), tenantId),
+  };
 }
 
 /** GET /t/{tenantId}/console/signin */
@@ -74,30 +58,12 @@ export async function startConsoleSignIn(
   const { tenantId } = input;
   // A Portcullis session that is over (expired, revoked, another browser's) asks for credentials, not single sign-on.
   const current = await deps.consoleSessions.portcullisSession(tenantId, input.cookieHeader, input.now);
-  const ended = !current.live && current.present;
-  const state: SignInState = {
-    state: b64url(randomBytes(24)),
-    nonce: b64url(randomBytes(24)),
-    verifier: b64url(randomBytes(32)),
-    until: input.now + SIGN_IN_STATE_SECONDS * 1000,
-  };
-  const sealed = await deps.keyring.encrypt(tenantId, JSON.stringify(state), PURPOSE);
-  const params = new URLSearchParams({
-    client_id: CONSOLE_APP_ID,
-    response_type: 'code',
-    scope: 'openid',
-    redirect_uri: consoleCallbackUrl(deps.publicUrl(), tenantId),
-    state: state.state,
-    nonce: state.nonce,
-    code_challenge: b64url(createHash('sha256').update(state.verifier).digest()),
-    code_challenge_method: 'S256',
-    ...(ended ? { prompt: 'login' } : {}),
+  return beginFlow(deps, flowOf(deps, tenantId), {
+    clientId: CONSOLE_APP_ID,
+    now: input.now,
+    promptLogin: !current.live && current.present,
+    fields: {},
   });
-  return {
-    kind: 'redirect',
-    location: `${issuerFor(deps.publicUrl(), tenantId)}/auth?${params}`,
-    setCookie: [stateCookie(deps, tenantId, sealed, SIGN_IN_STATE_SECONDS)],
-  };
 }
 
 /** GET /t/{tenantId}/console/callback?code=…&state=… (or ?error=…&state=…) */
@@ -105,70 +71,26 @@ export async function finishConsoleSignIn(
   deps: ConsoleLoginDeps,
   input: { tenantId: string; query: Record<string, unknown>; cookieHeader: string | undefined; now: number },
 ): Promise<ConsoleLoginResult> {
-  const { tenantId, query } = input;
-  const expired: ConsoleLoginResult = {
-    kind: 'problem',
-    status: 400,
-    title: 'This sign-in has expired',
-    message: 'Open the admin console again to sign in.',
-  };
-  const stateParam = typeof query.state === 'string' ? query.state : '';
-  if (!/^[A-Za-z0-9_-]{32}$/.test(stateParam)) return expired;
-  const secure = deps.publicUrl().startsWith('https:');
-  const sealed = readCookie(input.cookieHeader, `${secure ? '__Secure-' : ''}${STATE_COOKIE}`);
-  if (!sealed) return expired;
-  let state: SignInState;
-  try {
-    state = JSON.parse(await deps.keyring.decryptText(tenantId, sealed, PURPOSE)) as SignInState;
-  } catch {
-    return expired;
+  const { tenantId } = input;
+  const flow = flowOf(deps, tenantId);
+  const opened = await openFlow(deps, flow, input);
+  if (opened.kind !== 'open') {
+    // The state cookie is deleted once it has been opened (a stale or mismatched state), not before.
+    return { ...flowProblem(opened, AGAIN), ...(opened.clear === undefined ? {} : { setCookie: [opened.clear] }) };
   }
-  const clear = stateCookie(deps, tenantId, '', 0);
-  if (!sameText(state.state, stateParam) || input.now > state.until) return { ...expired, setCookie: [clear] };
-  if (typeof query.error === 'string') {
-    return {
-      kind: 'problem',
-      status: 400,
-      title: 'Sign-in did not complete',
-      message: `The sign-in ended with '${query.error.slice(0, 64)}'. Open the admin console again to sign in.`,
-      setCookie: [clear],
-    };
-  }
-  if (typeof query.code !== 'string' || query.code === '' || query.code.length > 512) return expired;
-
-  const failed: ConsoleLoginResult = {
-    kind: 'problem',
-    status: 502,
-    title: 'Sign-in did not complete',
-    message: 'The sign-in could not be completed. Open the admin console again to sign in.',
-    setCookie: [clear],
-  };
-  const tokens = await deps.endpoints.token(tenantId, {
-    grant_type: 'authorization_code',
-    code: query.code,
-    redirect_uri: consoleCallbackUrl(deps.publicUrl(), tenantId),
-    client_id: CONSOLE_APP_ID,
-    code_verifier: state.verifier,
-  });
-  const idToken = (tokens.body as { id_token?: unknown } | undefined)?.id_token;
-  if (tokens.status !== 200 || typeof idToken !== 'string') return failed;
-  // Verified although it came from our own token endpoint: the code, not the channel, is what could be swapped.
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(idToken, createLocalJWKSet(await deps.endpoints.jwks(tenantId)), {
-      issuer: issuerFor(deps.publicUrl(), tenantId),
-      audience: CONSOLE_APP_ID,
-    }));
-  } catch {
-    return failed;
-  }
-  if (!sameText(String(payload.nonce ?? ''), state.nonce) || typeof payload.sub !== 'string') return expired;
+  const { clear } = opened;
+  const redeemed = await redeemFlow(deps, flow, opened.state, { clientId: CONSOLE_APP_ID, query: input.query });
+  if (redeemed.kind === 'expired') return flowProblem(redeemed, AGAIN);
+  if (redeemed.kind !== 'signed-in') return { ...flowProblem(redeemed, AGAIN), setCookie: [clear] };
+  const userId = redeemed.claims.sub;
 
   // The console rides on the Portcullis session the sign-in ran in: this browser's, live, and the same user's.
   const current = await deps.consoleSessions.portcullisSession(tenantId, input.cookieHeader, input.now);
-  if (!current.live || current.session.userId !== payload.sub) return failed;
+  if (!current.live || current.session.userId !== userId) {
+    return { ...flowProblem({ kind: 'failed' }, AGAIN), setCookie: [clear] };
+  }
 
-  const user = await deps.user(tenantId, payload.sub);
+  const user = await deps.user(tenantId, userId);
   const roles = (user?.roles ?? []).filter((role) => builtInRole(role) !== undefined);
   if (!user || roles.length === 0) {
     return {

@@ -6,17 +6,17 @@
 //   POST /t/{tenantId}/console/signout     ends the console session (CSRF header), answers where to sign out
 // The Graph API accepts the console session (cookie + X-CSRF-Token) through admin/auth.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { JSONWebKeySet } from 'jose';
 import { directoryFor } from '../directory/directory.ts';
 import { builtInRole } from '../directory/roles.ts';
 import { HttpError } from '../http/graph-error.ts';
 import { issuerFor } from '../oidc/provider.ts';
+import { injectedEndpoints } from '../oidc/relying-party.ts';
 import type { ServerPlugin } from '../server.ts';
 import type { SignInServices } from '../signin/ports.ts';
 import { TenantRepository } from '../store/tenant-repository.ts';
 import { type ConsoleBuild, loadConsoleBuild } from './assets.ts';
 import { CONSOLE_APP_ID, consoleUrl, ensureConsoleApplication } from './console-app.ts';
-import { type ConsoleLoginResult, finishConsoleSignIn, startConsoleSignIn, type TenantEndpoints } from './login.ts';
+import { type ConsoleLoginResult, finishConsoleSignIn, startConsoleSignIn } from './login.ts';
 import { sendPage } from './pages.ts';
 import { ConsoleSessions, CSRF_HEADER, sameText } from './session.ts';
 
@@ -56,29 +56,7 @@ export function consolePlugin(services: SignInServices, options: ConsolePluginOp
         issuerOf: (tenantId) => issuerFor(publicUrl(), tenantId),
       });
       const tenants = new TenantRepository(services.store);
-      const endpoints: TenantEndpoints = {
-        async token(tenantId, form) {
-          const response = await app.inject({
-            method: 'POST',
-            url: `/t/${tenantId}/token`,
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            payload: new URLSearchParams(form).toString(),
-          });
-          let body: unknown;
-          try {
-            body = response.json();
-          } catch {
-            body = undefined;
-          }
-          return { status: response.statusCode, body };
-        },
-        async jwks(tenantId) {
-          const response = await app.inject({ method: 'GET', url: `/t/${tenantId}/jwks` });
-          if (response.statusCode !== 200)
-            throw new Error(`console: the tenant's keys answered ${response.statusCode}`);
-          return response.json() as JSONWebKeySet;
-        },
-      };
+      const endpoints = injectedEndpoints(app, 'console');
       const loginDeps = {
         consoleSessions,
         keyring: services.keyring,

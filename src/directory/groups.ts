@@ -70,7 +70,7 @@ export class Groups {
     const row: GroupRow = {
       id: randomUUID(),
       display_name: requiredText('displayName', input?.displayName, 256),
-      description: optionalText('description', input.description, 1024) ?? null,
+      description: optionalText('description', input.description, 1024, true) ?? null,
       mail_nickname: optionalText('mailNickname', input.mailNickname, 64) ?? null,
       created_at: now,
       modified_at: now,
@@ -92,7 +92,7 @@ export class Groups {
   async update(id: string, changes: Partial<NewGroup>): Promise<Group | undefined> {
     const set: Parameters<GroupRepository['update']>[1] = { modified_at: this.#scope.now() };
     if (changes?.displayName !== undefined) set.display_name = requiredText('displayName', changes.displayName, 256);
-    const description = optionalText('description', changes?.description, 1024);
+    const description = optionalText('description', changes?.description, 1024, true);
     if (description !== undefined) set.description = description;
     const nickname = optionalText('mailNickname', changes?.mailNickname, 64);
     if (nickname !== undefined) set.mail_nickname = nickname;

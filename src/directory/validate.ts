@@ -13,19 +13,33 @@ export function show(value: unknown): string {
 }
 
 /** A required string, trimmed, 1..max characters. */
-export function requiredText(field: string, value: unknown, max: number): string {
+// C0 and C1 controls, and the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/** `multiline`: tabs and line breaks are allowed (descriptions), other control characters still not. */
+export function requiredText(field: string, value: unknown, max: number, multiline = false): string {
   if (typeof value !== 'string') throw invalid(`${field}: must be a string but it is ${show(value)}`);
   const trimmed = value.trim();
   if (trimmed.length === 0) throw invalid(`${field}: must not be empty`);
+  if (
+    (multiline ? UNSAFE_TEXT.test(trimmed.replace(/[\t\r\n]/g, ' ')) : UNSAFE_TEXT.test(trimmed)) ||
+    !trimmed.isWellFormed()
+  ) {
+    throw invalid(
+      `${field}: must not contain control characters, bidirectional overrides or unpaired surrogates (they hide ` +
+        'what a name really says in lists and logs)',
+    );
+  }
   if (trimmed.length > max) throw invalid(`${field}: must be at most ${max} characters but it has ${trimmed.length}`);
   return trimmed;
 }
 
 /** An optional string: undefined stays undefined, null or '' becomes null. */
-export function optionalText(field: string, value: unknown, max: number): string | null | undefined {
+export function optionalText(field: string, value: unknown, max: number, multiline = false): string | null | undefined {
   if (value === undefined) return undefined;
   if (value === null || value === '') return null;
-  return requiredText(field, value, max);
+  return requiredText(field, value, max, multiline);
 }
 
 export function optionalBoolean(field: string, value: unknown): boolean | undefined {

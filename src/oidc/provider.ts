@@ -191,8 +191,17 @@ ${trusted(form)}
           return requested.includes(ADMIN_API_SCOPE) ? ADMIN_API_RESOURCE : undefined;
         },
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, resource) => {
+        getResourceServerInfo: async (ctx, resource) => {
           if (resource !== ADMIN_API_RESOURCE) throw new errors.InvalidTarget();
+          // Admin API tokens go to applications acting as themselves (client credentials, and the roles an admin gave
+          // the application), never to an application acting for a signed-in user: any registered client could
+          // otherwise send an administrator a sign-in link and receive a token carrying the administrator's roles.
+          // People use the admin console, which calls the API with its own session (docs/admin-api.md).
+          if (ctx.oidc.params?.grant_type !== 'client_credentials') {
+            throw new errors.InvalidTarget(
+              'the admin API (api://portcullis) issues tokens only to applications by client credentials; people use the admin console',
+            );
+          }
           return {
             scope: ADMIN_API_SCOPE,
             audience: ADMIN_API_RESOURCE,
@@ -347,10 +356,6 @@ async function loadOrCreateGrant(ctx: KoaContextWithOIDC, keep: (grantId: string
   const requested = String(ctx.oidc.params?.scope ?? 'openid');
   const oidcScopes = requested.split(' ').filter((s) => (OIDC_SCOPES as readonly string[]).includes(s));
   grant.addOIDCScope(oidcScopes.join(' '));
-  const resource = ctx.oidc.params?.resource;
-  if (resource === ADMIN_API_RESOURCE || requested.split(' ').includes(ADMIN_API_SCOPE)) {
-    grant.addResourceScope(ADMIN_API_RESOURCE, ADMIN_API_SCOPE);
-  }
   await grant.save();
   return grant;
 }

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { assignApplicationRole } from '../../src/admin/auth.ts';
 import { directoryFor } from '../../src/directory/directory.ts';
-import { BUILT_IN_ROLES, SECURITY_READER } from '../../src/directory/roles.ts';
+import { BUILT_IN_ROLES, SECURITY_READER, USER_ADMINISTRATOR } from '../../src/directory/roles.ts';
 import { createTenant } from '../../src/directory/tenants.ts';
 import { ADMIN_API_SCOPE } from '../../src/oidc/provider.ts';
 import { actionOf, Browser, csrfOf, type Harness, PASSWORDS, startHarness } from '../oidc/harness.ts';
@@ -153,6 +153,21 @@ describe('admin API: session settings and revocation', () => {
         assert.equal(refused.body.error.code, 'Authorization_RequestDenied', name);
       }
     }
+  });
+
+  test('a User Administrator cannot sign a Global Administrator out everywhere; a Global Administrator can', async () => {
+    const scope = h.store.forTenant(h.tenantId);
+    const made = await directoryFor(scope).applications.create({
+      displayName: 'Helpdesk',
+      clientType: 'confidential',
+      grantTypes: ['client_credentials'],
+    });
+    await assignApplicationRole(scope, made.application.appId, USER_ADMINISTRATOR);
+    const helpdesk = await clientToken(made.application.appId, made.secretText ?? '');
+    const refused = await call('POST', `/users/${h.users.alice}/revokeSignInSessions`, { token: helpdesk });
+    assert.equal(refused.status, 403);
+    assert.match(refused.body.error.message, /Global Administrator/);
+    assert.equal((await call('POST', `/users/${h.users.alice}/revokeSignInSessions`, { token })).status, 200);
   });
 
   test("another tenant's token is refused", async () => {

@@ -70,6 +70,27 @@ export class TenantSettings {
     return this.get(key);
   }
 
+  /**
+   * Read-modify-write without lost updates: in one transaction the row is locked first (an UPDATE, which takes the
+   * row lock on PostgreSQL and the write lock on SQLite), then `change` gets the current value (undefined when unset)
+   * and returns the new one. Two concurrent updates of the same setting run one after the other.
+   */
+  async update(key: SettingKey, change: (current: unknown) => unknown): Promise<unknown> {
+    return this.#scope.transaction(async (tx) => {
+      const now = tx.now();
+      await tx
+        .insertInto('tenant_settings', { key, value: 'null', modified_at: now })
+        .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
+        .execute();
+      await tx.updateTable('tenant_settings', { modified_at: now }).where('key', '=', key).execute();
+      const settings = new TenantSettings(tx);
+      const current = await settings.get(key);
+      const next = change(current === null ? undefined : current);
+      await settings.put(key, next);
+      return next;
+    });
+  }
+
   async delete(key: SettingKey): Promise<void> {
     await this.#scope.deleteFrom('tenant_settings').where('key', '=', key).execute();
   }
