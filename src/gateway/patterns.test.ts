@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
+  hostsOverlap,
   normalizeHost,
   normalizePath,
   PatternError,
@@ -145,4 +146,22 @@ test('the quick path for plain request paths gives what full resolution gives', 
     }),
     { numRuns: 2000 },
   );
+});
+
+test('hostsOverlap: some name matches both patterns', () => {
+  const p = (text: string) => parseHostPattern(text);
+  const cases: Array<[string, string, boolean]> = [
+    ['wiki.example.com', 'wiki.example.com', true],
+    ['wiki.example.com', 'docs.example.com', false],
+    ['wiki.example.com', '*.example.com', true],
+    ['example.com', '*.example.com', false],
+    ['*.a.example.com', '*.example.com', true],
+    ['*.example.com', '*.example.org', false],
+    ['*.wiki.example.com', 'wiki.example.com', false],
+    ['notexample.com', '*.example.com', false],
+  ];
+  for (const [a, b, overlap] of cases) {
+    assert.equal(hostsOverlap(p(a), p(b)), overlap, `${a} ~ ${b}`);
+    assert.equal(hostsOverlap(p(b), p(a)), overlap, `${b} ~ ${a}`);
+  }
 });

@@ -75,6 +75,14 @@ export function pathUnder(path: string, prefix: string): boolean {
   return path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47) /* / */;
 }
 
+/** Whether some host name matches both patterns (`wiki.example.com` and `*.example.com`; `*.a.example.com` and `*.example.com`). */
+export function hostsOverlap(a: HostPattern, b: HostPattern): boolean {
+  if (a.kind === 'exact' && b.kind === 'exact') return a.host === b.host;
+  if (a.kind === 'exact') return a.host.endsWith((b as { suffix: string }).suffix);
+  if (b.kind === 'exact') return b.host.endsWith(a.suffix);
+  return a.suffix.endsWith(b.suffix) || b.suffix.endsWith(a.suffix);
+}
+
 /** Whether a normalised host name is claimed by a pattern. */
 export function hostMatches(host: string, pattern: HostPattern): boolean {
   return pattern.kind === 'exact' ? host === pattern.host : host.endsWith(pattern.suffix);

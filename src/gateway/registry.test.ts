@@ -92,11 +92,29 @@ for (const db of storesUnderTest()) {
         name,
       );
     }
-    // A host and path another tenant's application already claims.
-    await assert.rejects(
-      registry.register(w.tenants.fabrikam, { appId: w.crm.appId, hosts: ['wiki.contoso.example'] }),
-      /'wiki.contoso.example' path '\/' is claimed twice/,
+    // A host another tenant's application claims, under any path, by a wildcard over it, or by a wildcard that
+    // overlaps one: refused, without naming the other tenant's application.
+    for (const [hosts, paths] of [
+      [['wiki.contoso.example'], ['/']],
+      [['wiki.contoso.example'], ['/admin']],
+      [['*.contoso.example'], ['/']],
+      [['crm.fabrikam.example', 'wiki.contoso.example'], ['/x']],
+    ] as const) {
+      await assert.rejects(
+        registry.register(w.tenants.fabrikam, { appId: w.crm.appId, hosts, paths }),
+        (e: Error) =>
+          /overlaps hosts that another tenant's application claims/.test(e.message) &&
+          !e.message.includes(w.wiki.appId),
+        `${hosts} ${paths}`,
+      );
+    }
+    assert.equal(
+      (await registry.routes()).match('wiki.contoso.example', '/admin/x')?.entry.tenantId,
+      w.tenants.contoso,
     );
+    // A name of its own beside the other tenant's is fine.
+    await registry.register(w.tenants.fabrikam, { appId: w.crm.appId, hosts: ['crm.fabrikam.example'] });
+    assert.equal(await registry.unregister(w.tenants.fabrikam, w.crm.appId), true);
     // Registering again replaces the rules.
     await registry.register(w.tenants.contoso, { appId: w.wiki.appId, hosts: ['docs.contoso.example'] });
     assert.equal((await registry.routes()).match('wiki.contoso.example', '/'), undefined);

@@ -10,7 +10,13 @@ import { invalid } from '../directory/validate.ts';
 import type { Store } from '../store/store.ts';
 import { TenantRepository } from '../store/tenant-repository.ts';
 import type { TenantScope } from '../store/tenant-scope.ts';
-import { type ConfiguredGatewayApplication, type GatewayRules, PatternError, parseGatewayRules } from './patterns.ts';
+import {
+  type ConfiguredGatewayApplication,
+  type GatewayRules,
+  hostsOverlap,
+  PatternError,
+  parseGatewayRules,
+} from './patterns.ts';
 import { type GatewayEntry, RouteConflictError, RouteTable } from './routes.ts';
 import './schema.ts';
 
@@ -177,6 +183,18 @@ export class GatewayRegistry {
     const current = await this.load();
     if (current.entries.some((e) => e.tenantId === tenantId && e.appId === appId && e.source !== 'api')) {
       throw invalid(`appId: application ${appId} is registered in the configuration file; change it there`);
+    }
+    // A host belongs to one tenant: another tenant's application claiming a longer path under it, or a wildcard over
+    // it, would send that tenant's users — and its identity headers — to this tenant's site. The message names no
+    // other tenant's application.
+    for (const host of rules.hosts) {
+      const taken = current.entries.some((e) => e.tenantId !== tenantId && e.hosts.some((h) => hostsOverlap(host, h)));
+      if (taken) {
+        throw invalid(
+          `hosts: '${host.text}' overlaps hosts that another tenant's application claims; a host (with all its paths ` +
+            'and names under a wildcard) belongs to one tenant',
+        );
+      }
     }
     const entry: GatewayEntry = { tenantId, appId, ...rules, source: 'api' };
     try {
