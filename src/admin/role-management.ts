@@ -31,6 +31,7 @@ import {
   sendPage,
 } from './directory-objects.ts';
 import { type EntityType, nextLinkQuery, pageOf, parseItemQuery, parseListQuery, project } from './odata.ts';
+import { refuseLastGlobalAdministrator } from './users.ts';
 
 type Params = { tenant: string };
 type ItemParams = Params & { id: string };
@@ -236,22 +237,11 @@ export function registerRoleManagement(app: FastifyInstance, options: DirectoryR
     if (!found) throw notFound(request.params.id);
     const role = builtInRole(found.roleDefinitionId);
     const user = await directory.users.get(found.principalId);
-    if (found.roleDefinitionId === GLOBAL_ADMINISTRATOR && user?.accountEnabled) {
-      const others = (await directory.roles.list({ roleDefinitionId: GLOBAL_ADMINISTRATOR })).filter(
-        (a) => a.principalId !== found.principalId,
-      );
-      const enabled = await Promise.all(
-        others.map(async (a) => (await directory.users.get(a.principalId))?.accountEnabled === true),
-      );
-      if (!enabled.includes(true)) {
-        throw badRequest(
-          `Cannot remove Global Administrator from ${quote(user.userPrincipalName)}: the user is the tenant's only ` +
-            'enabled Global Administrator; give another user that role first.',
-        );
-      }
-    }
     const audit = await auditContextOf(request, scope, principal);
     await scope.transaction(async (tx) => {
+      if (found.roleDefinitionId === GLOBAL_ADMINISTRATOR && user?.accountEnabled) {
+        await refuseLastGlobalAdministrator(tx, user, 'remove Global Administrator from');
+      }
       if (!(await directoryFor(tx).roles.remove(found.id))) throw notFound(found.id);
       await recordChange(options.audit, tx, audit, {
         category: 'RoleManagement',

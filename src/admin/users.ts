@@ -18,6 +18,7 @@ import { builtInRole, GLOBAL_ADMINISTRATOR, REPORTS_READER, USER_ADMINISTRATOR }
 import type { User, UserChanges } from '../directory/users.ts';
 import { HttpError } from '../http/graph-error.ts';
 import { quote } from '../net/quote.ts';
+import { SETTING_KEYS, TenantSettings } from '../store/repositories/tenant-settings.ts';
 import type { TenantScope } from '../store/tenant-scope.ts';
 import { auditContextOf, recordChange } from './audit-actor.ts';
 import { type Principal, requireRole } from './auth.ts';
@@ -316,7 +317,9 @@ export async function requireAuthorityOver(
 }
 
 /** The tenant keeps at least one enabled user who is a Global Administrator, or nobody could manage it any more. */
-async function refuseLastGlobalAdministrator(scope: TenantScope, target: User, verb: string): Promise<void> {
+export async function refuseLastGlobalAdministrator(scope: TenantScope, target: User, verb: string): Promise<void> {
+  // Call inside the change's transaction: the lock makes two admins disabling each other run one after the other.
+  await new TenantSettings(scope).lock(SETTING_KEYS.globalAdministratorsLock);
   const directory = directoryFor(scope);
   const holders = await directory.roles.list({ roleDefinitionId: GLOBAL_ADMINISTRATOR });
   if (!holders.some((h) => h.principalId === target.id)) return;

@@ -112,6 +112,23 @@ describe('admin API: role management', () => {
     assert.equal(second.status, 201);
     assert.equal((await d.call('DELETE', `${ASSIGNMENTS}/${given.body.id}`)).status, 204);
     assert.deepEqual(await directory.roles.rolesOf(dana.id), []);
+
+    // Two removals at once, each leaving the other: one of them must lose.
+    const again = await d.call('POST', ASSIGNMENTS, {
+      body: { principalId: dana.id, roleDefinitionId: GLOBAL_ADMINISTRATOR },
+    });
+    assert.equal(again.status, 201);
+    const statuses = (
+      await Promise.all([
+        d.call('DELETE', `${ASSIGNMENTS}/${again.body.id}`),
+        d.call('DELETE', `${ASSIGNMENTS}/${second.body.id}`),
+      ])
+    )
+      .map((a) => a.status)
+      .sort();
+    assert.deepEqual(statuses, [204, 400]);
+    const holders = await directory.roles.list({ roleDefinitionId: GLOBAL_ADMINISTRATOR });
+    assert.equal(holders.filter((h) => h.principalId === dana.id || h.principalId === erin.id).length, 1);
   });
 
   test('who may read and change role assignments', async () => {

@@ -13,6 +13,8 @@ export const SETTING_KEYS = {
   sessionSettings: 'sessionSettings',
   /** Admin roles of applications calling the admin API with client credentials: appId → role ids (admin/auth.ts). */
   applicationRoles: 'applicationRoles',
+  /** No value: a row locked by changes that must not leave the tenant without an enabled Global Administrator. */
+  globalAdministratorsLock: 'lock.globalAdministrators',
 } as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[keyof typeof SETTING_KEYS];
@@ -77,18 +79,26 @@ export class TenantSettings {
    */
   async update(key: SettingKey, change: (current: unknown) => unknown): Promise<unknown> {
     return this.#scope.transaction(async (tx) => {
-      const now = tx.now();
-      await tx
-        .insertInto('tenant_settings', { key, value: 'null', modified_at: now })
-        .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
-        .execute();
-      await tx.updateTable('tenant_settings', { modified_at: now }).where('key', '=', key).execute();
       const settings = new TenantSettings(tx);
+      await settings.lock(key);
       const current = await settings.get(key);
       const next = change(current === null ? undefined : current);
       await settings.put(key, next);
       return next;
     });
+  }
+
+  /**
+   * Inside a transaction: takes the setting's row lock until the transaction ends (PostgreSQL: the row; SQLite: the
+   * write lock), so checks made after it and the changes they allow run one transaction at a time.
+   */
+  async lock(key: SettingKey): Promise<void> {
+    const now = this.#scope.now();
+    await this.#scope
+      .insertInto('tenant_settings', { key, value: 'null', modified_at: now })
+      .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
+      .execute();
+    await this.#scope.updateTable('tenant_settings', { modified_at: now }).where('key', '=', key).execute();
   }
 
   async delete(key: SettingKey): Promise<void> {
