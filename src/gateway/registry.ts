@@ -203,12 +203,13 @@ export class GatewayRegistry {
       if (error instanceof RouteConflictError) throw invalid(error.message);
       throw error;
     }
-    await this.#prepareApplication(tenantId, appId);
     const scope = this.#scope(tenantId);
     const now = scope.now();
     const hosts = JSON.stringify(rules.hosts.map((h) => h.text));
     const paths = JSON.stringify(rules.paths);
+    // The application's new redirect URI, the registration and the caller's audit record land together or not at all.
     await scope.transaction(async (tx) => {
+      await this.#prepareApplication(tenantId, appId, tx);
       const updated = await tx
         .updateTable('gateway_applications', { hosts, paths, modified_at: now })
         .where('app_id', '=', appId)
@@ -247,8 +248,8 @@ export class GatewayRegistry {
     return this.#prepareApplication(tenantId, appId);
   }
 
-  async #prepareApplication(tenantId: string, appId: string): Promise<Application> {
-    const applications = new Applications(this.#scope(tenantId));
+  async #prepareApplication(tenantId: string, appId: string, tx?: TenantScope): Promise<Application> {
+    const applications = new Applications(tx ?? this.#scope(tenantId));
     const app = await applications.getByAppId(appId);
     if (!app) throw invalid(`appId: there is no application ${appId} in this tenant`);
     if (app.clientType !== 'public') {
