@@ -11,6 +11,7 @@ import { type ConfigOverrides, loadConfig } from './config/load.ts';
 import { PortcullisError } from './errors.ts';
 import { HttpError } from './http/graph-error.ts';
 import { createLogger } from './http/logger.ts';
+import { setCommonHeaders } from './http/request-id.ts';
 import { closeAll } from './http/shutdown.ts';
 import { buildServer, logConfigWarnings, type ServerDeps, type ServerPlugin } from './server.ts';
 
@@ -185,6 +186,48 @@ describe('correlation id', () => {
         ['incoming request', 'probe log line', 'request completed'],
       );
     });
+  }
+});
+
+test('proxy answer URLs: no correlation id or nosniff up front; denials, 404s and errors still carry them', async () => {
+  // A stand-in for forward auth (gateway/plugin.ts): 200 for the proxy, 403 with the headers set by the route.
+  const proxyAnswers: ServerPlugin = {
+    name: 'proxy-answers',
+    async plugin(app: FastifyInstance) {
+      app.proxyAnswerUrls.add('/authz');
+      app.route({
+        method: ['GET', 'POST'],
+        url: '/authz',
+        handler: async (request, reply) => {
+          const verdict = (request.headers['x-verdict'] as string | undefined) ?? 'allow';
+          if (verdict === 'crash') throw new Error('the store is down');
+          if (verdict === 'allow') return reply.code(200).header('remote-user', 'alice').send();
+          setCommonHeaders(reply, request.id);
+          return reply.code(403).send();
+        },
+      });
+    },
+  };
+  const { url } = await start({ plugins: [probe, proxyAnswers] });
+  const id = { 'x-request-id': 'proxy-id-12345678' };
+  const cases: [string, RequestInit, number, boolean][] = [
+    ['allowed: only what the proxy reads', { headers: { ...id } }, 200, false],
+    ['denied by the route', { headers: { ...id, 'x-verdict': 'deny' } }, 403, true],
+    ['the route fails', { headers: { ...id, 'x-verdict': 'crash' } }, 500, true],
+    ['a method the route does not take', { method: 'PUT', headers: { ...id } }, 404, true],
+  ];
+  for (const [name, init, status, common] of cases) {
+    const response = await fetch(`${url}/authz`, init);
+    assert.equal(response.status, status, name);
+    assert.equal(response.headers.get('x-request-id'), common ? 'proxy-id-12345678' : null, name);
+    assert.equal(response.headers.get('client-request-id'), common ? 'proxy-id-12345678' : null, name);
+    assert.equal(response.headers.get('x-content-type-options'), common ? 'nosniff' : null, name);
+  }
+  // Any other target keeps them up front, also with a query on the proxy's URL.
+  for (const path of ['/healthz', '/authz?x=1']) {
+    const response = await fetch(`${url}${path}`, { headers: id });
+    assert.equal(response.headers.get('x-request-id'), 'proxy-id-12345678', path);
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff', path);
   }
 });
 

@@ -23,7 +23,7 @@ import { sendGraphError } from './http/graph-error.ts';
 import { DEFAULT_READINESS_TIMEOUT_MS, isQuietUrl, registerHealth } from './http/health.ts';
 import { createLogger } from './http/logger.ts';
 import { createHttpMetrics, type HttpMetrics, registerMetrics } from './http/metrics.ts';
-import { REQUEST_ID_HEADERS, requestIdFrom } from './http/request-id.ts';
+import { requestIdFrom, setCommonHeaders } from './http/request-id.ts';
 import { requestLogger } from './http/request-logger.ts';
 
 /**
@@ -91,11 +91,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.decorate('clock', clock);
   app.decorate('config', config);
   app.decorateRequest('clientIp', null as never);
+  const proxyAnswerUrls = new Set<string>();
+  app.decorate('proxyAnswerUrls', proxyAnswerUrls);
 
   // A callback hook, not an async one: it runs on every request, and a promise per request is measurable.
   app.addHook('onRequest', (request, reply, done) => {
-    for (const header of REQUEST_ID_HEADERS) reply.header(header, request.id);
-    reply.header('x-content-type-options', 'nosniff');
+    if (!proxyAnswerUrls.has(request.url)) setCommonHeaders(reply, request.id);
     const client = resolveClientIp(request.raw);
     if (client === undefined) {
       // No usable peer address (the socket is already gone, or reports something unparseable): fail closed. The

@@ -6,7 +6,7 @@ import type { ClientIp } from '../net/client-ip.ts';
 import { formatIp, parseIp } from '../net/ip.ts';
 import { compilePolicySet } from '../policy/compile.ts';
 import type { ConditionalAccessPolicy, NamedLocation } from '../policy/types.ts';
-import { AdmittedAddresses, type DecideDeps, decide } from './decide.ts';
+import { AccessAnswers, AdmittedAddresses, type DecideDeps, decide } from './decide.ts';
 import { applicationCookies, DEFAULT_HEADER_NAMES, headerValue, identityHeaders } from './headers.ts';
 import type { GatewayIdentity } from './identity.ts';
 import { fromAuthRequest, fromForwardAuth, wantsJson } from './original-request.ts';
@@ -124,10 +124,17 @@ test('the decision for each persona and request', async () => {
     ['a host nobody claims', ['evil.contoso.example'], password, AT_HQ, 'unregistered'],
     ['the apex of nobody', ['contoso.example'], password, AT_HQ, 'unregistered'],
   ];
-  for (const [name, request, cookie, clientIp, expected] of cases) {
+  // Evaluated afresh, then through one node's remembered answers shared by every case, each case asked twice (the
+  // second time answered from memory): the same decisions.
+  const shared = new AccessAnswers();
+  const runs = [
+    ...cases.map((c) => [undefined, c] as const),
+    ...cases.flatMap((c) => [[shared, c] as const, [shared, c] as const]),
+  ];
+  for (const [answers, [name, request, cookie, clientIp, expected]] of runs) {
     // Each case on its own: no earlier case has admitted the session to the app.
     const decision = await decide(
-      { ...deps, admitted: new AdmittedAddresses() },
+      { ...deps, admitted: new AdmittedAddresses(), answers },
       {
         original: traefik(...request),
         cookieHeader: cookie,
@@ -142,8 +149,38 @@ test('the decision for each persona and request', async () => {
         : decision.kind === 'signIn'
           ? `signIn:${decision.reason}`
           : decision.kind;
-    assert.equal(label, expected, name);
+    assert.equal(label, expected, `${name}${answers ? ' (remembered answers)' : ''}`);
   }
+});
+
+test('remembered answers: a changed policy set, a re-read user, another address, browser, app or MFA state is asked afresh', () => {
+  const answers = new AccessAnswers();
+  const linux = 'linux';
+  const verdict = (set = policies, subject = alice.subject, app = WIKI, at = AT_HQ, platform = linux, mfa = false) =>
+    answers.check(set, subject, app, at, platform as never, mfa, NOW).verdict.kind;
+  assert.equal(verdict(), 'allow', 'alice at headquarters');
+  assert.equal(verdict(), 'allow', 'asked again');
+  assert.equal(verdict(policies, alice.subject, WIKI, ABROAD), 'block', 'alice abroad');
+  assert.equal(verdict(policies, alice.subject, FINANCE), 'mfa', 'finance without MFA');
+  assert.equal(verdict(policies, alice.subject, FINANCE, AT_HQ, linux, true), 'allow', 'finance with MFA');
+  // An admin blocks the wiki for everyone: the new compiled set is another object, so nothing remembered applies.
+  const blockAll = compilePolicySet([HQ], [policy('wiki closed', WIKI, 'block')]);
+  assert.equal(verdict(blockAll), 'block', 'after the policy change');
+  // The directory read again: alice is now excluded through a group the new policy leaves out.
+  const closedButEngineers = compilePolicySet(
+    [HQ],
+    [policy('wiki closed but g9', WIKI, 'block', { users: { ...everyone, excludeGroups: ['g9'] } })],
+  );
+  assert.equal(verdict(closedButEngineers), 'block', 'alice not in g9');
+  const reRead = { ...alice.subject, groups: ['g1', 'g2', 'g9'] };
+  assert.equal(verdict(closedButEngineers, reRead), 'allow', 'alice re-read, now in g9');
+  // The device platform is part of the question.
+  const iosOnly = compilePolicySet(
+    [HQ],
+    [policy('wiki no iOS', WIKI, 'block', { platforms: { includePlatforms: ['iOS'], excludePlatforms: [] } })],
+  );
+  assert.equal(verdict(iosOnly, alice.subject, WIKI, AT_HQ, 'iOS'), 'block', 'from an iPhone');
+  assert.equal(verdict(iosOnly, alice.subject, WIKI, AT_HQ, linux), 'allow', 'from Linux');
 });
 
 test('a sign-in decision carries the original URL and method; a blocked one the evaluation that says why', async () => {
@@ -179,6 +216,15 @@ test('the original request from nginx and from Traefik/Caddy headers; what canno
   assert.ok(nginx.ok);
   assert.equal(nginx.request.method, 'POST');
   assert.equal(nginx.request.url.href, 'https://wiki.contoso.example/a?b=c');
+  // Asked again (the parsed URL is remembered): each request keeps its own method; a refused URL stays refused.
+  const again = fromAuthRequest({ 'x-original-url': 'https://wiki.contoso.example/a?b=c' });
+  assert.ok(again.ok);
+  assert.equal(again.request.method, 'GET');
+  assert.equal(again.request.url.href, 'https://wiki.contoso.example/a?b=c');
+  for (let i = 0; i < 2; i++) {
+    const withPassword = fromAuthRequest({ 'x-original-url': 'https://mallory:pw@wiki.contoso.example/' });
+    assert.ok(!withPassword.ok && /credentials/.test(withPassword.problem), `credentials, asked ${i + 1}×`);
+  }
   const refused: [string, ReturnType<typeof fromAuthRequest>, RegExp][] = [
     ['nginx without X-Original-URL', fromAuthRequest({}), /X-Original-URL/],
     ['a relative X-Original-URL', fromAuthRequest({ 'x-original-url': '/a' }), /absolute URL/],

@@ -16,6 +16,7 @@
 // Every other condition (users, groups, roles, applications, platforms) is judged afresh on every request.
 import type { ClientIp } from '../net/client-ip.ts';
 import type { CompiledPolicySet } from '../policy/compile.ts';
+import type { Subject } from '../policy/evaluate.ts';
 import { type AccessCheck, checkAccess } from '../signin/access.ts';
 import { type DetectedPlatform, devicePlatformOf } from '../signin/device-platform.ts';
 import type { GatewayIdentity, IdentitySource } from './identity.ts';
@@ -31,6 +32,74 @@ export interface DecideDeps {
   readonly identities: IdentitySource;
   /** Where each (session, app) was admitted from; see AdmittedAddresses. */
   readonly admitted: AdmittedAddresses;
+  /** Conditional Access answers this node already gave; without it every request is evaluated afresh. */
+  readonly answers?: AccessAnswers;
+}
+
+const MFA_DONE: readonly 'mfa'[] = Object.freeze(['mfa']);
+const NOTHING_DONE: readonly never[] = Object.freeze([]);
+/** Answers kept per (policy set, subject): a user's few addresses, browsers and apps. */
+const ANSWERS_PER_SUBJECT_MAX = 64;
+
+/**
+ * Conditional Access answers already given on this node, for the same question asked again (each page, asset and API
+ * call of a browser asks it). The answer depends only on what is keyed here: the compiled policy set and the subject
+ * (each an object that is replaced, never changed: compile.ts makes a new set for every policy or location change,
+ * identity.ts a new identity for every directory read), the app id, the client address (the country comes from it
+ * through the set's own resolver), the device platform and whether MFA is done; the client app type (`browser`) and
+ * the risk levels (`none`) are the same for every forward-auth request. The time only stamps `evaluatedAt`, which
+ * then says when the answer was worked out. Bounded: per set and subject (held weakly, so a replaced set or identity
+ * takes its answers with it) at most ANSWERS_PER_SUBJECT_MAX answers.
+ */
+export class AccessAnswers {
+  readonly #bySet = new WeakMap<CompiledPolicySet, WeakMap<Subject, Map<string, AccessCheck>>>();
+
+  check(
+    set: CompiledPolicySet,
+    subject: Subject,
+    appId: string,
+    clientIp: ClientIp,
+    devicePlatform: DetectedPlatform,
+    mfa: boolean,
+    now: number,
+  ): AccessCheck {
+    let bySubject = this.#bySet.get(set);
+    if (bySubject === undefined) {
+      bySubject = new WeakMap();
+      this.#bySet.set(set, bySubject);
+    }
+    let answers = bySubject.get(subject);
+    if (answers === undefined) {
+      answers = new Map();
+      bySubject.set(subject, answers);
+    }
+    const key = `${mfa ? 'mfa' : '-'} ${devicePlatform} ${appId} ${clientIp.text}`;
+    let check = answers.get(key);
+    if (check === undefined) {
+      check = accessCheck(set, subject, appId, clientIp, devicePlatform, mfa, now);
+      if (answers.size >= ANSWERS_PER_SUBJECT_MAX) answers.clear();
+      answers.set(key, check);
+    }
+    return check;
+  }
+}
+
+function accessCheck(
+  set: CompiledPolicySet,
+  subject: Subject,
+  appId: string,
+  clientIp: ClientIp,
+  devicePlatform: DetectedPlatform,
+  mfa: boolean,
+  now: number,
+): AccessCheck {
+  return checkAccess(
+    set,
+    subject,
+    { appId, clientIp, clientAppType: 'browser', devicePlatform },
+    mfa ? MFA_DONE : NOTHING_DONE,
+    now,
+  );
 }
 
 /**
@@ -136,7 +205,7 @@ export async function decide(deps: DecideDeps, input: DecideInput): Promise<Gate
   // 2. The application.
   let route: ReturnType<RouteTable['match']>;
   try {
-    route = (await deps.routes()).match(url.host, url.pathname);
+    route = (await deps.routes()).matchRequest(url);
   } catch (error) {
     if (error instanceof PatternError) return { kind: 'badRequest', problem: `the request path: ${error.message}` };
     throw error;
@@ -151,19 +220,17 @@ export async function decide(deps: DecideDeps, input: DecideInput): Promise<Gate
   if (!session.live) return signIn(session.reason);
 
   // 4. The user.
-  const identity = await deps.identities.identity(tenantId, session.userId);
+  const identity = await deps.identities.identity(tenantId, session.userId, input.now);
   if (!identity) return signIn('user');
 
   // 5. Conditional Access, on every request.
   const policies = await deps.policies(tenantId);
+  const platform = platformOf(input.userAgent);
+  const answers = deps.answers;
   const evaluateFrom = (clientIp: ClientIp) =>
-    checkAccess(
-      policies,
-      identity.subject,
-      { appId, clientIp, clientAppType: 'browser', devicePlatform: platformOf(input.userAgent) },
-      session.mfa ? ['mfa'] : [],
-      input.now,
-    );
+    answers === undefined
+      ? accessCheck(policies, identity.subject, appId, clientIp, platform, session.mfa, input.now)
+      : answers.check(policies, identity.subject, appId, clientIp, platform, session.mfa, input.now);
   let check = evaluateFrom(input.clientIp);
   if (check.verdict.kind !== 'allow') {
     // Refused from here: was this session admitted to this app from elsewhere, with locations judged at sign-in?

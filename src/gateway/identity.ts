@@ -17,8 +17,11 @@ export interface GatewayIdentity {
 }
 
 export interface IdentitySource {
-  /** The user's identity; undefined when the tenant has no such user or the account is disabled. */
-  identity(tenantId: string, userId: string): Promise<GatewayIdentity | undefined>;
+  /**
+   * The user's identity; undefined when the tenant has no such user or the account is disabled. `now` is the
+   * request's time, read from the same clock the source was given (the caller has read it already).
+   */
+  identity(tenantId: string, userId: string, now?: number): Promise<GatewayIdentity | undefined>;
 }
 
 export const IDENTITY_CACHE_MS = 30_000;
@@ -29,7 +32,9 @@ export class DirectoryIdentities implements IdentitySource {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #ttlMs: number;
-  readonly #cache = new Map<string, { at: number; value: Promise<GatewayIdentity | undefined> }>();
+  /** Tenant id → user id → the read (two levels: the ids come as the same strings each time, no key is built). */
+  readonly #cache = new Map<string, Map<string, { at: number; value: Promise<GatewayIdentity | undefined> }>>();
+  #size = 0;
 
   constructor(store: Store, clock: Clock, ttlMs = IDENTITY_CACHE_MS) {
     this.#store = store;
@@ -37,22 +42,34 @@ export class DirectoryIdentities implements IdentitySource {
     this.#ttlMs = ttlMs;
   }
 
-  identity(tenantId: string, userId: string): Promise<GatewayIdentity | undefined> {
-    const key = `${tenantId} ${userId}`;
-    const now = this.#clock.now();
-    const cached = this.#cache.get(key);
+  identity(tenantId: string, userId: string, now = this.#clock.now()): Promise<GatewayIdentity | undefined> {
+    let users = this.#cache.get(tenantId);
+    const cached = users?.get(userId);
     if (cached && now - cached.at < this.#ttlMs) return cached.value;
-    if (this.#cache.size >= IDENTITY_CACHE_MAX) this.#cache.clear();
+    if (cached === undefined && this.#size >= IDENTITY_CACHE_MAX) {
+      this.#cache.clear();
+      this.#size = 0;
+      users = undefined;
+    }
+    if (users === undefined) {
+      users = new Map();
+      this.#cache.set(tenantId, users);
+    }
     const value = this.#read(tenantId, userId);
-    this.#cache.set(key, { at: now, value });
+    const entry = { at: now, value };
+    if (cached === undefined) this.#size++;
+    users.set(userId, entry);
     // A failed read is not kept: the next request reads again (and this one fails closed).
-    value.catch(() => this.#cache.delete(key));
+    value.catch(() => {
+      if (this.#cache.get(tenantId)?.get(userId) === entry) this.forget(tenantId, userId);
+    });
     return value;
   }
 
   /** Drops what is known about a user (after a directory change on this node). */
   forget(tenantId: string, userId: string): void {
-    this.#cache.delete(`${tenantId} ${userId}`);
+    const users = this.#cache.get(tenantId);
+    if (users?.delete(userId)) this.#size--;
   }
 
   async #read(tenantId: string, userId: string): Promise<GatewayIdentity | undefined> {

@@ -11,9 +11,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
 import { ERROR_CODES } from '../errors.ts';
 import { sendGraphError } from '../http/graph-error.ts';
+import { setCommonHeaders } from '../http/request-id.ts';
 import type { ServerPlugin } from '../server.ts';
 import { TenantRepository } from '../store/tenant-repository.ts';
-import { AdmittedAddresses, decide, type GatewayDecision } from './decide.ts';
+import { AccessAnswers, AdmittedAddresses, decide, type GatewayDecision } from './decide.ts';
 import { diagnose, doctorRequested, withDiagnosis } from './doctor-probe.ts';
 import { applicationCookies, identityHeaders } from './headers.ts';
 import { DirectoryIdentities, type IdentitySource } from './identity.ts';
@@ -65,6 +66,7 @@ export function gatewayPlugin(deps: GatewayDeps, options: GatewayPluginOptions =
         policies: deps.policies,
         identities,
         admitted: new AdmittedAddresses(),
+        answers: new AccessAnswers(),
       };
 
       // The proxies send no body; whatever arrives is not parsed.
@@ -94,6 +96,9 @@ export function gatewayPlugin(deps: GatewayDeps, options: GatewayPluginOptions =
         decision: GatewayDecision,
         now: number,
       ) {
+        // The allowed answer goes to the proxy, which passes on only the identity headers: it is left without the
+        // correlation id and nosniff (see the routes below); every other answer carries them.
+        if (decision.kind !== 'allow') setCommonHeaders(reply, request.id);
         switch (decision.kind) {
           case 'allow': {
             reply.headers(identityHeaders(decision.identity, config.headers, config.groups));
@@ -146,6 +151,8 @@ export function gatewayPlugin(deps: GatewayDeps, options: GatewayPluginOptions =
       }
 
       for (const flavour of ['auth-request', 'forward-auth'] as const) {
+        // Asked on every request of every user; answer() sets the correlation id and nosniff on the denials.
+        app.proxyAnswerUrls.add(`${AUTHZ_PREFIX}/${flavour}`);
         app.route({
           method: [...METHODS],
           url: `${AUTHZ_PREFIX}/${flavour}`,

@@ -78,3 +78,22 @@ test('a Host value is judged the same every time, also after a flood of made-up 
   for (let i = 0; i < 3000; i++) table.match(`made-up-${i}.example`, '/');
   assert.equal(again(), expected, 'after the table forgot what it remembered');
 });
+
+test('a proxied request URL: the same answer as match, asked again, and from a new table for the new rules', () => {
+  const urls = [
+    new URL('https://wiki.contoso.example/admin/api/x?y=1'),
+    new URL('https://evil.example/'),
+    new URL('https://portal.fabrikam.example/home'),
+  ];
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(
+      urls.map((url) => table.matchRequest(url)?.entry.appId),
+      ['wiki-admin-api', undefined, 'fabrikam'],
+      i === 0 ? 'first time' : 'remembered',
+    );
+  }
+  // The wiki moves to another tenant's application: a new table, which remembers nothing of the old one.
+  const moved = new RouteTable([entry('new-wiki', ['wiki.contoso.example'], ['/'], FABRIKAM)]);
+  assert.equal(moved.matchRequest(urls[0])?.entry.appId, 'new-wiki');
+  assert.equal(moved.matchRequest(urls[2]), undefined);
+});

@@ -40,6 +40,9 @@ function rank(host: HostPattern): number {
 /** Host values whose normalised name a table remembers: a node serves a few names; made-up ones only fill it. */
 const HOST_MEMO_MAX = 1024;
 
+/** A remembered "no application claims it". */
+const NO_MATCH = Symbol('no match');
+
 export class RouteTable {
   readonly entries: readonly GatewayEntry[];
   readonly #exact = new Map<string, Rule[]>();
@@ -47,6 +50,8 @@ export class RouteTable {
   readonly #wildcards: Rule[] = [];
   /** Host header value → normalizeHost of it (every request carries one of the same few values). */
   readonly #hostNames = new Map<string, string | undefined>();
+  /** Proxied request URL → its match (matchRequest). */
+  readonly #byUrl = new WeakMap<URL, RouteMatch | typeof NO_MATCH>();
 
   /** Throws RouteConflictError when two entries claim the same host pattern and path prefix. */
   constructor(entries: readonly GatewayEntry[]) {
@@ -98,6 +103,19 @@ export class RouteTable {
       }
     }
     return undefined;
+  }
+
+  /**
+   * `match` for the URL of a proxied request. The same URL object comes back for the same X-Original-URL
+   * (original-request.ts), so the answer is remembered for it, by this table (a new table starts afresh) and weakly (a
+   * URL no longer in use takes its answer with it). Throws PatternError as `match` does; that is not remembered.
+   */
+  matchRequest(url: URL): RouteMatch | undefined {
+    const known = this.#byUrl.get(url);
+    if (known !== undefined) return known === NO_MATCH ? undefined : known;
+    const found = this.match(url.host, url.pathname);
+    this.#byUrl.set(url, found ?? NO_MATCH);
+    return found;
   }
 
   #hostName(host: string | undefined): string | undefined {

@@ -9,6 +9,13 @@ declare module 'fastify' {
   interface FastifyInstance {
     readonly clock: Clock;
     readonly config: Config;
+    /**
+     * Request targets (exact, as `request.url`) whose answers go to a reverse proxy on every request of every user
+     * (forward auth): the server does not put the correlation id and `nosniff` on them up front; their routes set
+     * them (http/request-id.ts setCommonHeaders) on every answer other than the allowed one, which the proxy reduces
+     * to its identity headers; the 404 and error handlers add them when missing.
+     */
+    readonly proxyAnswerUrls: Set<string>;
   }
   interface FastifyRequest {
     /**

@@ -6,6 +6,7 @@ import secureJson from 'secure-json-parse';
 import { ERROR_CODES, PortcullisError } from '../errors.ts';
 import { quote } from '../net/quote.ts';
 import { HttpError, sendGraphError } from './graph-error.ts';
+import { setCommonHeaders } from './request-id.ts';
 
 export const INTERNAL_ERROR_MESSAGE =
   'An unexpected error occurred. The request id in this response identifies it in the server log.';
@@ -20,6 +21,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
   });
   app.setNotFoundHandler((request, reply) => {
+    withCommonHeaders(request, reply);
     const path = request.url.split('?')[0];
     return sendGraphError(reply, 404, `No resource matches ${request.method} ${quote(path)}.`);
   });
@@ -57,7 +59,13 @@ export function parseJsonBody(body: string): unknown {
   }
 }
 
+/** The correlation id and nosniff, when the route had not set them yet (fastify.proxyAnswerUrls). */
+function withCommonHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  if (!reply.hasHeader('x-request-id')) setCommonHeaders(reply, request.id);
+}
+
 function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  withCommonHeaders(request, reply);
   const status = statusOf(error);
   if (status >= 500) {
     request.log.error({ err: error }, 'request failed');

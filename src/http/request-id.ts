@@ -21,6 +21,16 @@ export function isSafeRequestId(value: unknown): value is string {
   return typeof value === 'string' && SAFE_ID.test(value);
 }
 
+/**
+ * The headers every answer carries: the correlation id under both names, and `nosniff`. The server sets them before
+ * routing (server.ts), except for the targets in `fastify.proxyAnswerUrls`, whose routes set them on the answers that
+ * need them; the 404 and error handlers set them when they are missing.
+ */
+export function setCommonHeaders(reply: { header(name: string, value: string): unknown }, requestId: string): void {
+  for (const header of REQUEST_ID_HEADERS) reply.header(header, requestId);
+  reply.header('x-content-type-options', 'nosniff');
+}
+
 export function requestIdFrom(headers: IncomingHttpHeaders, generate: () => string = randomUUID): string {
   for (const name of REQUEST_ID_HEADERS) {
     const value = headers[name];

@@ -185,3 +185,25 @@ test('only the current entry takes verified secrets', () => {
   assert.equal(cache.verifiedEntry(CONTOSO, ALICE_ID), undefined);
   assert.equal(cache.verifiedSize, 0);
 });
+
+test("a checked session's record finds its entry while that entry is current, in its own tenant only", () => {
+  const cache = new SessionCache({ ttlMs: 1_000 });
+  const withRecord = (entry: ReturnType<SessionCache['putSession']>) => {
+    const { bindingHash: _hash, ...record } = entry.session;
+    entry.record = Object.freeze(record);
+    cache.recordMade(entry);
+    return entry.record;
+  };
+  const entry = cache.putSession(CONTOSO, session('alice'), T0);
+  const record = withRecord(entry);
+  assert.equal(cache.entryOfRecord(CONTOSO, record), entry, "alice's current entry");
+  assert.equal(cache.entryOfRecord(CONTOSO, record), cache.peekSession(CONTOSO, 'alice'), 'as peekSession finds it');
+  assert.equal(cache.entryOfRecord(FABRIKAM, record), undefined, 'another tenant');
+  assert.equal(cache.entryOfRecord(CONTOSO, { ...record }), undefined, 'a record the cache did not make');
+  // Read from the store again: the old record names an entry that is gone.
+  const fresh = cache.putSession(CONTOSO, session('alice'), T0 + 2_000);
+  assert.equal(cache.entryOfRecord(CONTOSO, record), undefined, 'after a new store read');
+  assert.equal(cache.entryOfRecord(CONTOSO, withRecord(fresh)), fresh, 'the new record');
+  cache.revoked(CONTOSO, ['alice'], T0 + 3_000);
+  assert.equal(cache.entryOfRecord(CONTOSO, fresh.record as NonNullable<typeof fresh.record>), undefined, 'revoked');
+});

@@ -89,6 +89,9 @@ export class SessionCache {
   readonly #tombstones = new Map<string, number>();
   /** Session id → the entry it was verified against (at most one per entry in #sessions). */
   readonly #verifiedIds = new Map<string, CachedSession>();
+  /** Each entry's key in #sessions, and each entry's `record` → the entry (entryOfRecord). */
+  readonly #keys = new WeakMap<CachedSession, string>();
+  readonly #byRecord = new WeakMap<SessionRecord, CachedSession>();
 
   constructor(options: SessionCacheOptions = {}) {
     this.ttlMs = positive('ttlMs', options.ttlMs, SESSION_CACHE_DEFAULTS.ttlMs);
@@ -111,6 +114,26 @@ export class SessionCache {
   /** The entry however old: for the activity throttle, which only needs what this node saw last. */
   peekSession(tenantId: string, handle: string): CachedSession | undefined {
     return this.#sessions.get(`${tenantId} ${handle}`);
+  }
+
+  /**
+   * `peekSession` for the record a check just returned (its entry's `record`, see recordMade): the same entry, found
+   * without building the key, while it is still the current entry of that tenant's session; undefined otherwise (ask
+   * peekSession). Forward auth touches the session it checked on every request.
+   */
+  entryOfRecord(tenantId: string, record: SessionRecord): CachedSession | undefined {
+    const entry = this.#byRecord.get(record);
+    if (entry === undefined) return undefined;
+    const key = this.#keys.get(entry);
+    if (key === undefined || this.#sessions.get(key) !== entry) return undefined;
+    return key.length === tenantId.length + 1 + entry.session.handle.length && key.startsWith(tenantId)
+      ? entry
+      : undefined;
+  }
+
+  /** Notes the entry's `record` (set by Sessions once per entry) for entryOfRecord. */
+  recordMade(entry: CachedSession): void {
+    if (entry.record !== undefined) this.#byRecord.set(entry.record, entry);
   }
 
   /** Whether an entry is fresh at `now` (read from the store less than `ttlMs` ago). */
@@ -205,6 +228,7 @@ export class SessionCache {
       }
     }
     this.#sessions.set(key, entry);
+    this.#keys.set(entry, key);
     return entry;
   }
 

@@ -204,7 +204,10 @@ export class Sessions {
     const cache = this.#cache as SessionCache;
     const known = cache.bindingMatchesVerified(entry, bindingSecret);
     const bindingOk = known ?? bindingMatches(bindingSecret, entry.session.bindingHash);
-    entry.record ??= Object.freeze(publicRecord(entry.session));
+    if (entry.record === undefined) {
+      entry.record = Object.freeze(publicRecord(entry.session));
+      cache.recordMade(entry);
+    }
     const verdict = this.#verdict(entry.record, entry.lastActivityAt, bindingOk, settings, now);
     // A wrong binding secret says nothing about the session; an ended session keeps no secrets.
     if (verdict.live) {
@@ -233,7 +236,8 @@ export class Sessions {
    * between — and never rejects: a failed write is logged and returned, and the session stays live.
    */
   touch(session: SessionRecord, now: number = this.#clock.now()): Promise<TouchResult> {
-    const entry = this.#cache?.peekSession(this.tenantId, session.handle);
+    const cache = this.#cache;
+    const entry = cache?.entryOfRecord(this.tenantId, session) ?? cache?.peekSession(this.tenantId, session.handle);
     let lastWritten = session.lastActivityAt;
     if (entry !== undefined) {
       if (now > entry.lastActivityAt) entry.lastActivityAt = now;
