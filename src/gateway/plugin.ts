@@ -8,17 +8,17 @@
 //   GET        /t/{tenantId}/gateway/callback     finishes it, creates the session, returns to rd
 // Each proxied request runs decide.ts; this file only translates headers into its input and its decision into a reply.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { JSONWebKeySet } from 'jose';
 import { ERROR_CODES } from '../errors.ts';
 import { sendGraphError } from '../http/graph-error.ts';
 import { setCommonHeaders } from '../http/request-id.ts';
+import { injectedEndpoints } from '../oidc/relying-party.ts';
 import type { ServerPlugin } from '../server.ts';
 import { TenantRepository } from '../store/tenant-repository.ts';
 import { AccessAnswers, AdmittedAddresses, decide, type GatewayDecision } from './decide.ts';
 import { diagnose, doctorRequested, withDiagnosis } from './doctor-probe.ts';
 import { applicationCookies, identityHeaders } from './headers.ts';
 import { DirectoryIdentities, type IdentitySource } from './identity.ts';
-import { finishSignIn, type LoginResult, startSignIn, type TenantEndpoints } from './login.ts';
+import { finishSignIn, type LoginResult, startSignIn } from './login.ts';
 import { fromAuthRequest, fromForwardAuth, type OriginalRequestResult, wantsJson } from './original-request.ts';
 import { sendBlocked, sendProblem, sendUnregistered } from './pages.ts';
 import type { GatewayDeps } from './ports.ts';
@@ -176,29 +176,7 @@ export function gatewayPlugin(deps: GatewayDeps, options: GatewayPluginOptions =
         reply.header('cache-control', 'no-store').send(diagnose('portcullis', request.clientIp, request.headers)),
       );
 
-      const endpoints: TenantEndpoints = {
-        async token(tenantId, form) {
-          const response = await app.inject({
-            method: 'POST',
-            url: `/t/${tenantId}/token`,
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            payload: new URLSearchParams(form).toString(),
-          });
-          let body: unknown;
-          try {
-            body = response.json();
-          } catch {
-            body = undefined;
-          }
-          return { status: response.statusCode, body };
-        },
-        async jwks(tenantId) {
-          const response = await app.inject({ method: 'GET', url: `/t/${tenantId}/jwks` });
-          if (response.statusCode !== 200)
-            throw new Error(`gateway: the tenant's keys answered ${response.statusCode}`);
-          return response.json() as JSONWebKeySet;
-        },
-      };
+      const endpoints = injectedEndpoints(app, 'gateway');
       const loginDeps = { registry, sessions: deps.sessions, keyring: deps.keyring, endpoints, publicUrl };
       const tenants = new TenantRepository(deps.store);
 
