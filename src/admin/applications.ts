@@ -19,7 +19,7 @@ import { HttpError } from '../http/graph-error.ts';
 import { quote } from '../net/quote.ts';
 import type { TenantScope } from '../store/tenant-scope.ts';
 import { auditContextOf, recordChange } from './audit-actor.ts';
-import { applicationRoles, type Principal, requireRole } from './auth.ts';
+import { applicationRoles, type Principal, removeApplicationRole, requireRole } from './auth.ts';
 import {
   badRequest,
   changes,
@@ -209,6 +209,8 @@ export function registerApplications(app: FastifyInstance, options: DirectoryRou
     const context = await auditContextOf(request, scope, principal);
     await scope.transaction(async (tx) => {
       if (!(await directoryFor(tx).applications.delete(current.id))) throw notFound(request.params.id);
+      // Its admin roles go with it (they are kept by appId, outside the application's row).
+      await removeApplicationRole(tx, current.appId);
       await recordChange(options.audit, tx, context, {
         ...applicationEvent(
           'Delete application',

@@ -152,6 +152,33 @@ export async function applicationRoles(scope: TenantScope, appId: string): Promi
 }
 
 /** Gives an application an admin role (idempotent). */
+/** Every application's admin roles in the tenant: appId → role template ids. */
+export async function allApplicationRoles(scope: TenantScope): Promise<Map<string, string[]>> {
+  const all = (await new TenantSettings(scope).get(SETTING_KEYS.applicationRoles)) as
+    | Record<string, unknown>
+    | undefined;
+  const out = new Map<string, string[]>();
+  for (const [appId, roles] of Object.entries(all ?? {})) {
+    if (Array.isArray(roles)) out.set(appId, roles.filter((r): r is string => typeof r === 'string'));
+  }
+  return out;
+}
+
+/** Takes one role from an application (`roleId` undefined: all of them); true when it had it. */
+export async function removeApplicationRole(scope: TenantScope, appId: string, roleId?: string): Promise<boolean> {
+  let had = false;
+  await new TenantSettings(scope).update(SETTING_KEYS.applicationRoles, (stored) => {
+    const all = { ...((stored ?? {}) as Record<string, string[]>) };
+    const current = Array.isArray(all[appId]) ? all[appId] : [];
+    const kept = roleId === undefined ? [] : current.filter((r) => r !== roleId);
+    had = kept.length !== current.length;
+    if (kept.length === 0) delete all[appId];
+    else all[appId] = kept;
+    return all;
+  });
+  return had;
+}
+
 export async function assignApplicationRole(scope: TenantScope, appId: string, roleId: string): Promise<void> {
   const role = builtInRole(roleId);
   if (!role) throw new TypeError(`roleDefinitionId: '${roleId}' is not a built-in role template id`);

@@ -8,17 +8,25 @@
 //   GET    /roleManagement/directory/roleAssignments/{id}
 //   DELETE /roleManagement/directory/roleAssignments/{id}    204
 //
-// Principals are users (applications' roles are set by `init` and are not managed here yet). Only a Global
+// Principals are users, and applications (by object id: their roles for client credentials). Only a Global
 // Administrator assigns and removes roles (Entra's Privileged Role Administrator is not built in); the directory's
 // readers may read them. A change takes effect at the principal's next request: roles are read per request.
 import type { FastifyInstance } from 'fastify';
 import { directoryFor } from '../directory/directory.ts';
 import type { RoleAssignment } from '../directory/role-assignments.ts';
 import { BUILT_IN_ROLES, type BuiltInRole, builtInRole, GLOBAL_ADMINISTRATOR } from '../directory/roles.ts';
+import type { User } from '../directory/users.ts';
 import { PortcullisError } from '../errors.ts';
 import { quote } from '../net/quote.ts';
+import type { TenantScope } from '../store/tenant-scope.ts';
 import { auditContextOf, recordChange } from './audit-actor.ts';
-import { requireRole } from './auth.ts';
+import {
+  allApplicationRoles,
+  applicationRoles,
+  assignApplicationRole,
+  removeApplicationRole,
+  requireRole,
+} from './auth.ts';
 import {
   badRequest,
   type DirectoryRoutesOptions,
@@ -126,7 +134,7 @@ export function registerRoleManagement(app: FastifyInstance, options: DirectoryR
     requireRole(principal, READ_ROLES, 'read role assignments');
     const query = parseListQuery(request.query, ROLE_ASSIGNMENT);
     // In id order, paged by id: a page goes on correctly when the last assignment of the previous one is gone.
-    const page = memoryPage((await directoryFor(scope).roles.list()).map(assignment), query);
+    const page = memoryPage(await allAssignments(scope), query);
     return sendPage(reply, page, query, {
       self: url(scope.tenantId, 'roleAssignments'),
       context: context(scope.tenantId, 'roleAssignments'),
@@ -137,11 +145,11 @@ export function registerRoleManagement(app: FastifyInstance, options: DirectoryR
     const { scope, principal } = await options.caller(request);
     requireRole(principal, READ_ROLES, 'read role assignments');
     const { select } = parseItemQuery(request.query, ROLE_ASSIGNMENT);
-    const found = await directoryFor(scope).roles.get(request.params.id);
+    const found = await findAssignment(scope, request.params.id);
     if (!found) throw notFound(request.params.id);
     return noStore(reply).send({
       '@odata.context': `${context(scope.tenantId, 'roleAssignments')}/$entity`,
-      ...project(assignment(found), select),
+      ...project(found.assignment, select),
     });
   });
 
@@ -163,7 +171,6 @@ export function registerRoleManagement(app: FastifyInstance, options: DirectoryR
     }
     // Every problem at once, each named by its field (the console puts each next to its field).
     const problems: string[] = [];
-    const directory = directoryFor(scope);
     const role = builtInRole(body.roleDefinitionId);
     if (!role) {
       problems.push(
@@ -173,95 +180,174 @@ export function registerRoleManagement(app: FastifyInstance, options: DirectoryR
           : 'roleDefinitionId: is required: the id of a built-in role',
       );
     }
-    const user =
+    const target =
       typeof body.principalId === 'string' && body.principalId !== ''
-        ? await directory.users.get(body.principalId)
+        ? await principalOf(scope, body.principalId)
         : undefined;
-    if (!user) {
+    if (!target) {
       problems.push(
         typeof body.principalId === 'string' && body.principalId !== ''
-          ? `principalId: there is no user ${quote(body.principalId)} in this tenant`
-          : 'principalId: is required: the id of a user of this tenant',
+          ? `principalId: there is no user or application ${quote(body.principalId)} in this tenant`
+          : 'principalId: is required: the id of a user or an application (its object id) of this tenant',
       );
     }
-    if (!role || !user) {
+    if (!role || !target) {
       const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
       throw badRequest(`Invalid role assignment (${count}): ${problems.join('; ')}.`);
     }
-    if ((await directory.roles.list({ principalId: user.id, roleDefinitionId: role.id })).length > 0) {
+    if ((await allAssignments(scope)).some((a) => a.principalId === target.id && a.roleDefinitionId === role.id)) {
       throw badRequest(
-        `A conflicting object with one or more of the specified property values is present in the directory: ` +
-          `${quote(user.userPrincipalName)} already holds ${role.displayName}.`,
+        'A conflicting object with one or more of the specified property values is present in the directory: ' +
+          `${quote(target.name)} already holds ${role.displayName}.`,
       );
     }
     const audit = await auditContextOf(request, scope, principal);
     const created = await scope.transaction(async (tx) => {
-      let made: RoleAssignment;
-      try {
-        made = await directoryFor(tx).roles.assign(user.id, role.id);
-      } catch (error) {
-        if (error instanceof PortcullisError) throw badRequest(error.message);
-        throw error;
+      let made: AssignmentShape;
+      if (target.kind === 'user') {
+        try {
+          made = assignment(await directoryFor(tx).roles.assign(target.id, role.id));
+        } catch (error) {
+          if (error instanceof PortcullisError) throw badRequest(error.message);
+          throw error;
+        }
+      } else {
+        await assignApplicationRole(tx, target.appId, role.id);
+        made = applicationAssignment(target.id, role.id);
       }
-      await recordChange(options.audit, tx, audit, {
-        category: 'RoleManagement',
-        activityDisplayName: 'Add member to role',
-        operationType: 'Assign',
-        loggedByService: LOGGED_BY,
-        targets: [
-          {
-            id: user.id,
-            displayName: user.displayName,
-            userPrincipalName: user.userPrincipalName,
-            type: 'User',
-            modifiedProperties: [
-              { displayName: 'Role.DisplayName', oldValue: null, newValue: role.displayName },
-              { displayName: 'Role.TemplateId', oldValue: null, newValue: role.id },
-            ],
-          },
-        ],
-      });
+      await recordChange(options.audit, tx, audit, roleEvent('Add member to role', 'Assign', target, role.id, true));
       return made;
     });
     return noStore(reply)
       .code(201)
       .header('location', `${url(scope.tenantId, 'roleAssignments')}/${created.id}`)
-      .send({ '@odata.context': `${context(scope.tenantId, 'roleAssignments')}/$entity`, ...assignment(created) });
+      .send({ '@odata.context': `${context(scope.tenantId, 'roleAssignments')}/$entity`, ...created });
   });
 
   app.delete<{ Params: ItemParams }>(`${base}/roleAssignments/:id`, async (request, reply) => {
     const { scope, principal } = await options.caller(request);
     requireRole(principal, MANAGE_ROLES, 'remove admin roles');
-    const directory = directoryFor(scope);
-    const found = await directory.roles.get(request.params.id);
+    const found = await findAssignment(scope, request.params.id);
     if (!found) throw notFound(request.params.id);
-    const role = builtInRole(found.roleDefinitionId);
-    const user = await directory.users.get(found.principalId);
+    const { target } = found;
+    const roleId = found.assignment.roleDefinitionId;
     const audit = await auditContextOf(request, scope, principal);
     await scope.transaction(async (tx) => {
-      if (found.roleDefinitionId === GLOBAL_ADMINISTRATOR && user?.accountEnabled) {
-        await refuseLastGlobalAdministrator(tx, user, 'remove Global Administrator from');
+      if (target.kind === 'user') {
+        if (roleId === GLOBAL_ADMINISTRATOR && target.user.accountEnabled) {
+          await refuseLastGlobalAdministrator(tx, target.user, 'remove Global Administrator from');
+        }
+        if (!(await directoryFor(tx).roles.remove(found.assignment.id))) throw notFound(found.assignment.id);
+      } else if (!(await removeApplicationRole(tx, target.appId, roleId))) {
+        throw notFound(found.assignment.id);
       }
-      if (!(await directoryFor(tx).roles.remove(found.id))) throw notFound(found.id);
-      await recordChange(options.audit, tx, audit, {
-        category: 'RoleManagement',
-        activityDisplayName: 'Remove member from role',
-        operationType: 'Unassign',
-        loggedByService: LOGGED_BY,
-        targets: [
-          {
-            id: found.principalId,
-            displayName: user?.displayName ?? null,
-            userPrincipalName: user?.userPrincipalName ?? null,
-            type: 'User',
-            modifiedProperties: [
-              { displayName: 'Role.DisplayName', oldValue: role?.displayName ?? null, newValue: null },
-              { displayName: 'Role.TemplateId', oldValue: found.roleDefinitionId, newValue: null },
-            ],
-          },
-        ],
-      });
+      await recordChange(
+        options.audit,
+        tx,
+        audit,
+        roleEvent('Remove member from role', 'Unassign', target, roleId, false),
+      );
     });
     return reply.code(204).send();
   });
+}
+
+type AssignmentShape = ReturnType<typeof assignment>;
+
+/** Who holds a role: a user (role_assignments) or an application (its roles for client credentials, by appId). */
+type RolePrincipal =
+  | { readonly kind: 'user'; readonly id: string; readonly name: string; readonly user: User }
+  | { readonly kind: 'application'; readonly id: string; readonly name: string; readonly appId: string };
+
+async function principalOf(scope: TenantScope, id: string): Promise<RolePrincipal | undefined> {
+  const directory = directoryFor(scope);
+  const user = await directory.users.get(id);
+  if (user) return { kind: 'user', id: user.id, name: user.userPrincipalName, user };
+  const application = await directory.applications.get(id);
+  if (application) {
+    return { kind: 'application', id: application.id, name: application.displayName, appId: application.appId };
+  }
+  return undefined;
+}
+
+/** An application's assignment has no row of its own: its id names the application (object id) and the role. */
+const APPLICATION_ASSIGNMENT = /^app\.([0-9a-f-]{36})\.([0-9a-f-]{36})$/;
+
+function applicationAssignment(applicationId: string, roleId: string): AssignmentShape {
+  return {
+    id: `app.${applicationId}.${roleId}`,
+    principalId: applicationId,
+    roleDefinitionId: roleId,
+    directoryScopeId: '/',
+    appScopeId: null,
+  };
+}
+
+async function allAssignments(scope: TenantScope): Promise<AssignmentShape[]> {
+  const directory = directoryFor(scope);
+  const users = (await directory.roles.list()).map(assignment);
+  const applications: AssignmentShape[] = [];
+  for (const [appId, roles] of await allApplicationRoles(scope)) {
+    const application = await directory.applications.getByAppId(appId);
+    if (!application) continue;
+    for (const roleId of roles) applications.push(applicationAssignment(application.id, roleId));
+  }
+  return [...users, ...applications];
+}
+
+async function findAssignment(
+  scope: TenantScope,
+  id: string,
+): Promise<{ assignment: AssignmentShape; target: RolePrincipal } | undefined> {
+  const directory = directoryFor(scope);
+  const app = APPLICATION_ASSIGNMENT.exec(id);
+  if (app) {
+    const application = await directory.applications.get(app[1]);
+    if (!application || !(await applicationRoles(scope, application.appId)).includes(app[2])) return undefined;
+    return {
+      assignment: applicationAssignment(application.id, app[2]),
+      target: { kind: 'application', id: application.id, name: application.displayName, appId: application.appId },
+    };
+  }
+  const found = await directory.roles.get(id);
+  if (!found) return undefined;
+  const user = await directory.users.get(found.principalId);
+  if (!user) return undefined;
+  return {
+    assignment: assignment(found),
+    target: { kind: 'user', id: user.id, name: user.userPrincipalName, user },
+  };
+}
+
+/** Entra's record of a role given or taken: on the user or the application, with the role's name and template id. */
+function roleEvent(
+  activityDisplayName: 'Add member to role' | 'Remove member from role',
+  operationType: 'Assign' | 'Unassign',
+  target: RolePrincipal,
+  roleId: string,
+  added: boolean,
+) {
+  const role = builtInRole(roleId);
+  return {
+    category: 'RoleManagement' as const,
+    activityDisplayName,
+    operationType,
+    loggedByService: LOGGED_BY,
+    targets: [
+      {
+        id: target.id,
+        displayName: target.kind === 'user' ? target.user.displayName : target.name,
+        ...(target.kind === 'user' ? { userPrincipalName: target.user.userPrincipalName } : {}),
+        type: target.kind === 'user' ? ('User' as const) : ('Application' as const),
+        modifiedProperties: [
+          {
+            displayName: 'Role.DisplayName',
+            oldValue: added ? null : (role?.displayName ?? null),
+            newValue: added ? (role?.displayName ?? null) : null,
+          },
+          { displayName: 'Role.TemplateId', oldValue: added ? null : roleId, newValue: added ? roleId : null },
+        ],
+      },
+    ],
+  };
 }

@@ -65,6 +65,8 @@ export interface DirectoryServer {
   /** The automation client's token: a Global Administrator. */
   readonly token: string;
   tokenFor(roles: readonly string[]): Promise<string>;
+  /** A client-credentials token for the admin API. */
+  clientToken(clientId: string, clientSecret: string): Promise<string>;
   call(method: string, path: string, options?: { token?: string; body?: unknown; raw?: string }): Promise<Answer>;
   close(): Promise<void>;
 }
@@ -115,7 +117,7 @@ export async function startDirectoryServer(): Promise<DirectoryServer> {
   const scope = server.store.forTenant(server.tenantId);
   const audits = async (activity?: string) =>
     (await audit.records(scope)).filter((r) => activity === undefined || r.event.activityDisplayName === activity);
-  return { server, audit, audits, scope, graph, token, tokenFor, call, close: () => server.close() };
+  return { server, audit, audits, scope, graph, token, tokenFor, clientToken, call, close: () => server.close() };
 }
 
 /** Asserts a Graph error answer: the status, the code, and a message matching `message`. */

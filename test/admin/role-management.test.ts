@@ -73,11 +73,58 @@ describe('admin API: role management', () => {
     );
   });
 
+  test('applications (by object id) get and lose roles too: their client-credential tokens follow at once', async () => {
+    const directory = directoryFor(d.scope);
+    const automation = await directory.applications.getByAppId(d.server.automation.clientId);
+    assert.ok(automation);
+    const listed = await d.call('GET', `${ASSIGNMENTS}?$filter=principalId eq '${automation.id}'`);
+    assert.deepEqual(
+      listed.body.value.map((a: { roleDefinitionId: string }) => a.roleDefinitionId),
+      [GLOBAL_ADMINISTRATOR],
+      "init's automation client is listed as a Global Administrator",
+    );
+
+    const made = await directory.applications.create({
+      displayName: 'Reporting job',
+      clientType: 'confidential',
+      grantTypes: ['client_credentials'],
+    });
+    const job = await d.clientToken(made.application.appId, made.secretText ?? '');
+    assert.equal((await d.call('GET', ASSIGNMENTS, { token: job })).status, 403);
+    const given = await d.call('POST', ASSIGNMENTS, {
+      body: { principalId: made.application.id, roleDefinitionId: REPORTS_READER },
+    });
+    assert.equal(given.status, 201, JSON.stringify(given.body));
+    assert.equal(given.body.principalId, made.application.id);
+    assert.equal((await d.call('GET', `${ASSIGNMENTS}/${given.body.id}`)).body.roleDefinitionId, REPORTS_READER);
+    assert.equal((await d.call('GET', ASSIGNMENTS, { token: job })).status, 200, 'the role holds at once');
+    const [record] = (await d.audits('Add member to role')).filter(
+      (r) => r.event.targets[0].id === made.application.id,
+    );
+    assert.equal(record.event.targets[0].type, 'Application');
+
+    assert.equal((await d.call('DELETE', `${ASSIGNMENTS}/${given.body.id}`)).status, 204);
+    assert.equal((await d.call('GET', ASSIGNMENTS, { token: job })).status, 403, 'and goes at once');
+    assert.equal((await d.call('DELETE', `${ASSIGNMENTS}/${given.body.id}`)).status, 404);
+
+    // Deleting an application takes its roles with it.
+    const again = await d.call('POST', ASSIGNMENTS, {
+      body: { principalId: made.application.id, roleDefinitionId: SECURITY_READER },
+    });
+    assert.equal(again.status, 201);
+    assert.equal((await d.call('DELETE', `/applications/${made.application.id}`)).status, 204);
+    const after = await d.call('GET', ASSIGNMENTS);
+    assert.equal(
+      after.body.value.some((a: { principalId: string }) => a.principalId === made.application.id),
+      false,
+    );
+  });
+
   test('bad assignments: 400 naming the field, nothing written', async () => {
     const before = await directoryFor(d.scope).roles.list();
     const cases: Array<[object, RegExp]> = [
       [{ principalId: d.server.bob, roleDefinitionId: 'not-a-role' }, /roleDefinitionId/],
-      [{ principalId: 'nobody', roleDefinitionId: SECURITY_READER }, /principalId: there is no user/],
+      [{ principalId: 'nobody', roleDefinitionId: SECURITY_READER }, /principalId: there is no user or application/],
       [{ roleDefinitionId: SECURITY_READER }, /principalId/],
       [
         { principalId: d.server.bob, roleDefinitionId: REPORTS_READER, directoryScopeId: '/administrativeUnits/x' },
