@@ -241,7 +241,7 @@ describe('admin console in Chromium', () => {
     await roles.getByRole('button', { name: 'Give role' }).click();
     await roles.locator('.field.invalid .field-errors').first().waitFor();
     assert.match((await roles.locator('.field.invalid').first().textContent()) ?? '', /principalId/);
-    await roles.getByLabel('User').selectOption({ label: 'bob@contoso.example' });
+    await roles.getByLabel('User or application').selectOption({ label: 'bob@contoso.example' });
     await roles.getByLabel('Role').selectOption({ label: 'Reports Reader' });
     await roles.getByRole('button', { name: 'Give role' }).click();
     await roles.getByText('bob@contoso.example now holds Reports Reader.').waitFor();

@@ -174,14 +174,27 @@ interface RoleAssignment {
 
 const ASSIGNMENTS = '/roleManagement/directory/roleAssignments';
 
+interface Application {
+  id: string;
+  displayName: string;
+}
+
 function AdminRoles(props: { users: readonly User[] }) {
   const assignments = useLoad(() => graph<Page<RoleAssignment>>('GET', `${ASSIGNMENTS}?$top=999`));
+  // Applications hold roles too (what their client-credential tokens may do); a reader without the right to list
+  // applications still sees their ids.
+  const applications = useLoad(() =>
+    graph<Page<Application>>('GET', '/applications?$top=999&$select=id,displayName').catch(() => ({ value: [] })),
+  );
   const [userId, setUserId] = useState('');
   const [roleId, setRoleId] = useState('');
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [message, setMessage] = useState('');
   const [removeError, setRemoveError] = useState<unknown>();
-  const nameOf = (id: string) => props.users.find((u) => u.id === id)?.userPrincipalName ?? id;
+  const apps = applications.value?.value ?? [];
+  const nameOf = (id: string) =>
+    props.users.find((u) => u.id === id)?.userPrincipalName ??
+    (apps.find((a) => a.id === id)?.displayName ?? id) + (apps.some((a) => a.id === id) ? ' (application)' : '');
   const roleName = (id: string) => ROLES.find((r) => r.id === id)?.label ?? id;
 
   async function assign(event: Event) {
@@ -221,7 +234,7 @@ function AdminRoles(props: { users: readonly User[] }) {
           <caption>{assignments.value.value.length} role assignments</caption>
           <thead>
             <tr>
-              <th scope="col">User</th>
+              <th scope="col">Holder</th>
               <th scope="col">Role</th>
               <th scope="col">Actions</th>
             </tr>
@@ -248,15 +261,26 @@ function AdminRoles(props: { users: readonly User[] }) {
       ) : null}
       <form onSubmit={assign} noValidate>
         <FormAlert errors={errors} />
-        <Field label="User" errors={f('principalId')}>
+        <Field label="User or application" errors={f('principalId')}>
           {(attrs) => (
             <select {...attrs} value={userId} onChange={(e) => setUserId((e.target as HTMLSelectElement).value)}>
-              <option value="">Choose a user</option>
-              {props.users.map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.userPrincipalName}
-                </option>
-              ))}
+              <option value="">Choose a user or application</option>
+              <optgroup label="Users">
+                {props.users.map((u) => (
+                  <option key={u.id} value={u.id}>
+                    {u.userPrincipalName}
+                  </option>
+                ))}
+              </optgroup>
+              {apps.length > 0 ? (
+                <optgroup label="Applications">
+                  {apps.map((a) => (
+                    <option key={a.id} value={a.id}>
+                      {a.displayName}
+                    </option>
+                  ))}
+                </optgroup>
+              ) : null}
             </select>
           )}
         </Field>
