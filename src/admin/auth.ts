@@ -159,7 +159,11 @@ export async function allApplicationRoles(scope: TenantScope): Promise<Map<strin
     | undefined;
   const out = new Map<string, string[]>();
   for (const [appId, roles] of Object.entries(all ?? {})) {
-    if (Array.isArray(roles)) out.set(appId, roles.filter((r): r is string => typeof r === 'string'));
+    if (Array.isArray(roles))
+      out.set(
+        appId,
+        roles.filter((r): r is string => typeof r === 'string'),
+      );
   }
   return out;
 }
