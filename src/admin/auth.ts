@@ -144,11 +144,7 @@ function publicJwk(jwk: JWK): JWK {
 
 /** The admin roles given to applications (client credentials): appId → role template ids. */
 export async function applicationRoles(scope: TenantScope, appId: string): Promise<string[]> {
-  const all = (await new TenantSettings(scope).get(SETTING_KEYS.applicationRoles)) as
-    | Record<string, unknown>
-    | undefined;
-  const roles = all?.[appId];
-  return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [];
+  return (await allApplicationRoles(scope)).get(appId) ?? [];
 }
 
 /** Gives an application an admin role (idempotent). */

@@ -90,26 +90,12 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthRo
       scope.tenantId,
       { appId: application.appId, hosts: body.hosts, paths: body.paths },
       (tx, after) =>
-        recordChange(options.audit, tx, context, {
-          category: 'ApplicationManagement',
-          activityDisplayName: 'Update application',
-          operationType: 'Update',
-          loggedByService: LOGGED_BY,
-          targets: [
-            {
-              id: application.id,
-              displayName: application.displayName,
-              type: 'Application',
-              modifiedProperties: [
-                {
-                  displayName: 'forwardAuth',
-                  oldValue: before ? { hosts: before.hosts, paths: before.paths } : null,
-                  newValue: { hosts: after.hosts, paths: after.paths },
-                },
-              ],
-            },
-          ],
-        }),
+        recordChange(
+          options.audit,
+          tx,
+          context,
+          forwardAuthEvent(application, before, { hosts: after.hosts, paths: after.paths }),
+        ),
     );
     return noStore(reply).send(shown(registered, scope.tenantId, application.id));
   });
@@ -130,26 +116,7 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthRo
     }
     const context = await auditContextOf(request, scope, principal);
     const removed = await registry.unregister(scope.tenantId, application.appId, (tx) =>
-      recordChange(options.audit, tx, context, {
-        category: 'ApplicationManagement',
-        activityDisplayName: 'Update application',
-        operationType: 'Update',
-        loggedByService: LOGGED_BY,
-        targets: [
-          {
-            id: application.id,
-            displayName: application.displayName,
-            type: 'Application',
-            modifiedProperties: [
-              {
-                displayName: 'forwardAuth',
-                oldValue: before ? { hosts: before.hosts, paths: before.paths } : null,
-                newValue: null,
-              },
-            ],
-          },
-        ],
-      }),
+      recordChange(options.audit, tx, context, forwardAuthEvent(application, before, null)),
     );
     if (!removed) {
       throw new HttpError(
@@ -160,4 +127,32 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthRo
     }
     return reply.code(204).send();
   });
+}
+
+/** Entra's "Update application" record of a forward-auth change, with the registration before and after. */
+function forwardAuthEvent(
+  application: { id: string; displayName: string },
+  before: GatewayApplication | undefined,
+  after: { hosts: readonly string[]; paths: readonly string[] } | null,
+) {
+  return {
+    category: 'ApplicationManagement' as const,
+    activityDisplayName: 'Update application',
+    operationType: 'Update' as const,
+    loggedByService: LOGGED_BY,
+    targets: [
+      {
+        id: application.id,
+        displayName: application.displayName,
+        type: 'Application' as const,
+        modifiedProperties: [
+          {
+            displayName: 'forwardAuth',
+            oldValue: before ? { hosts: before.hosts, paths: before.paths } : null,
+            newValue: after,
+          },
+        ],
+      },
+    ],
+  };
 }

@@ -21,7 +21,7 @@ import type {
   AuditTargetType,
   DirectoryAuditWriter,
 } from './directory-audit-port.ts';
-import './directory-audit-schema.ts';
+import type { DirectoryAuditsTable } from './directory-audit-schema.ts';
 
 /** Graph `directoryAudit` (v1.0). */
 export interface DirectoryAudit {
@@ -261,19 +261,21 @@ export interface AuditPosition {
   readonly id: string;
 }
 
-type Row = {
-  sequence: number;
-  id: string;
-  activity_at: number;
-  category: string;
-  activity_display_name: string;
-  operation_type: string;
-  correlation_id: string | null;
-  initiated_by: string | null;
-  previous_hash: string;
-  hash: string;
-  body: string;
-};
+/** A stored record as `walk` reads it: every column but the tenant's. */
+type Row = Omit<DirectoryAuditsTable, 'tenant_id'>;
+const ROW_COLUMNS = [
+  'sequence',
+  'id',
+  'activity_at',
+  'category',
+  'activity_display_name',
+  'operation_type',
+  'correlation_id',
+  'initiated_by',
+  'previous_hash',
+  'hash',
+  'body',
+] as const satisfies readonly (keyof Row)[];
 
 /** Reads one tenant's directory audit log. */
 export class DirectoryAuditRepository {
@@ -326,24 +328,9 @@ export class DirectoryAuditRepository {
     const batch = options.batch ?? 500;
     let after = 0;
     for (;;) {
-      let select = this.#scope
-        .selectFrom('directory_audits')
-        .select([
-          'sequence',
-          'id',
-          'activity_at',
-          'category',
-          'activity_display_name',
-          'operation_type',
-          'correlation_id',
-          'initiated_by',
-          'previous_hash',
-          'hash',
-          'body',
-        ])
-        .where('sequence', '>', after);
+      let select = this.#scope.selectFrom('directory_audits').select(ROW_COLUMNS).where('sequence', '>', after);
       if (options.from !== undefined) select = select.where('activity_at', '>=', Math.ceil(options.from));
-      const rows = (await select.orderBy('sequence', 'asc').limit(batch).execute()) as Row[];
+      const rows: Row[] = await select.orderBy('sequence', 'asc').limit(batch).execute();
       for (const row of rows) yield this.#record(row);
       if (rows.length < batch) return;
       after = Number(rows[rows.length - 1].sequence);

@@ -1,9 +1,9 @@
 // Small accessible building blocks: labelled fields whose errors are announced and tied to the input
-// (aria-describedby, aria-invalid), option pickers as fieldsets of checkboxes, alerts, and a data loader hook.
+// (aria-describedby, aria-invalid), option pickers as fieldsets of checkboxes, alerts, a data loader hook, and a paged log reader.
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from './api.ts';
-import type { FormErrors } from './errors.ts';
+import { ApiError, graph, type Page } from './api.ts';
+import { type FormErrors, formErrors, NO_ERRORS } from './errors.ts';
 
 let counter = 0;
 export function useId(prefix: string): string {
@@ -253,6 +253,46 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[] = []
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };
+}
+
+/**
+ * A log collection read a page at a time (the sign-in and audit logs): the first `$top=50` page for the `$filter`
+ * in `query`, read again whenever it changes, and `more()` appends the page `@odata.nextLink` names.
+ */
+export function usePagedLog<T>(collection: string) {
+  const [query, setQuery] = useState('');
+  const [pages, setPages] = useState<Page<T>[]>([]);
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const [loading, setLoading] = useState(true);
+
+  async function load(path: string, append: boolean) {
+    setLoading(true);
+    try {
+      const page = await graph<Page<T>>('GET', path);
+      setPages((current) => (append ? [...current, page] : [page]));
+      setErrors(NO_ERRORS);
+    } catch (error) {
+      setErrors(formErrors(error, []));
+      if (!append) setPages([]);
+    } finally {
+      setLoading(false);
+    }
+  }
+
+  useEffect(() => {
+    const filter = query ? `&$filter=${encodeURIComponent(query)}` : '';
+    void load(`${collection}?$top=50${filter}`, false);
+  }, [collection, query]);
+
+  const next = pages.at(-1)?.['@odata.nextLink'];
+  return {
+    query,
+    setQuery,
+    entries: pages.flatMap((p) => p.value),
+    errors,
+    loading,
+    more: next === undefined ? undefined : () => void load(next, true),
+  };
 }
 
 /** A page's heading, focused when the page opens so screen readers announce it. */

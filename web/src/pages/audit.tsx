@@ -1,9 +1,8 @@
 // The directory audit log (Graph's GET /auditLogs/directoryAudits): who changed what and when, with the old and new
 // values of each change; filters on activity, category and dates; paging.
-import { useEffect, useState } from 'preact/hooks';
-import { graph, type Page, quote } from '../api.ts';
-import { Field, FormAlert, formatDate, PageHeading, Status, TextField } from '../components.tsx';
-import { type FormErrors, formErrors, NO_ERRORS } from '../errors.ts';
+import { useState } from 'preact/hooks';
+import { quote } from '../api.ts';
+import { Field, FormAlert, formatDate, PageHeading, Status, TextField, usePagedLog } from '../components.tsx';
 
 interface DirectoryAudit {
   id: string;
@@ -48,30 +47,8 @@ function show(value: unknown): string {
 
 export function AuditLogPage() {
   const [form, setForm] = useState({ activity: '', category: '', from: '', to: '' });
-  const [query, setQuery] = useState('');
-  const [pages, setPages] = useState<Page<DirectoryAudit>[]>([]);
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
-  const [loading, setLoading] = useState(true);
+  const { query, setQuery, entries, errors, loading, more } = usePagedLog<DirectoryAudit>('/auditLogs/directoryAudits');
   const [selected, setSelected] = useState<DirectoryAudit>();
-
-  async function load(path: string, append: boolean) {
-    setLoading(true);
-    try {
-      const page = await graph<Page<DirectoryAudit>>('GET', path);
-      setPages((current) => (append ? [...current, page] : [page]));
-      setErrors(NO_ERRORS);
-    } catch (error) {
-      setErrors(formErrors(error, []));
-      if (!append) setPages([]);
-    } finally {
-      setLoading(false);
-    }
-  }
-
-  useEffect(() => {
-    const filter = query ? `&$filter=${encodeURIComponent(query)}` : '';
-    void load(`/auditLogs/directoryAudits?$top=50${filter}`, false);
-  }, [query]);
 
   function apply(event: Event) {
     event.preventDefault();
@@ -84,8 +61,6 @@ export function AuditLogPage() {
     setQuery(parts.join(' and '));
   }
 
-  const entries = pages.flatMap((p) => p.value);
-  const next = pages.at(-1)?.['@odata.nextLink'];
   const set = (key: keyof typeof form) => (value: string) => setForm((f) => ({ ...f, [key]: value }));
   return (
     <>
@@ -154,9 +129,9 @@ export function AuditLogPage() {
           ))}
         </tbody>
       </table>
-      {next ? (
+      {more ? (
         <p>
-          <button type="button" class="secondary" onClick={() => void load(next, true)}>
+          <button type="button" class="secondary" onClick={more}>
             More changes
           </button>
         </p>

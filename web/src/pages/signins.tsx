@@ -1,9 +1,8 @@
 // The sign-in log (Graph's GET /auditLogs/signIns): newest first, filters on user, status, Conditional Access result
 // and dates, paging, and each sign-in's details with every policy's result (appliedConditionalAccessPolicies).
-import { useEffect, useState } from 'preact/hooks';
-import { graph, type Page, quote } from '../api.ts';
-import { Field, FormAlert, formatDate, PageHeading, Status, TextField } from '../components.tsx';
-import { type FormErrors, formErrors, NO_ERRORS } from '../errors.ts';
+import { useState } from 'preact/hooks';
+import { quote } from '../api.ts';
+import { Field, FormAlert, formatDate, PageHeading, Status, TextField, usePagedLog } from '../components.tsx';
 
 export interface SignIn {
   id: string;
@@ -52,33 +51,9 @@ function filterOf(form: { user: string; status: string; ca: string; from: string
 
 export function SignInLogPage() {
   const [form, setForm] = useState({ user: '', status: '', ca: '', from: '', to: '' });
-  const [query, setQuery] = useState('');
-  const [pages, setPages] = useState<Page<SignIn>[]>([]);
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
-  const [loading, setLoading] = useState(true);
+  const { query, setQuery, entries, errors, loading, more } = usePagedLog<SignIn>('/auditLogs/signIns');
   const [selected, setSelected] = useState<SignIn>();
 
-  async function load(path: string, append: boolean) {
-    setLoading(true);
-    try {
-      const page = await graph<Page<SignIn>>('GET', path);
-      setPages((current) => (append ? [...current, page] : [page]));
-      setErrors(NO_ERRORS);
-    } catch (error) {
-      setErrors(formErrors(error, []));
-      if (!append) setPages([]);
-    } finally {
-      setLoading(false);
-    }
-  }
-
-  useEffect(() => {
-    const filter = query ? `&$filter=${encodeURIComponent(query)}` : '';
-    void load(`/auditLogs/signIns?$top=50${filter}`, false);
-  }, [query]);
-
-  const entries = pages.flatMap((p) => p.value);
-  const next = pages.at(-1)?.['@odata.nextLink'];
   const set = (key: keyof typeof form) => (value: string) => setForm((f) => ({ ...f, [key]: value }));
   return (
     <>
@@ -161,9 +136,9 @@ export function SignInLogPage() {
           ))}
         </tbody>
       </table>
-      {next ? (
+      {more ? (
         <p>
-          <button type="button" class="secondary" onClick={() => void load(next, true)}>
+          <button type="button" class="secondary" onClick={more}>
             More sign-ins
           </button>
         </p>
