@@ -6,7 +6,7 @@
 // every sign-in and refresh of a tenant in one queue on PostgreSQL; tamper evidence for admin changes comes from the
 // directory audit log, and retention (deleting old entries) will be a separate, audited housekeeping job.
 import { PortcullisError } from '../errors.ts';
-import type { TenantScope } from '../store/tenant-scope.ts';
+import { defineQuery, type TenantScope } from '../store/tenant-scope.ts';
 import { buildSignInEntry, type SignInEntry, type SignInLogInput } from './sign-in-entry.ts';
 
 export {
@@ -106,6 +106,31 @@ function checkFilter(filter: SignInLogFilter): void {
   }
 }
 
+/** Every sign-in and refresh appends one entry: compiled once (TenantScope.run). */
+const INSERT = defineQuery(
+  (
+    scope,
+    v: {
+      id: string;
+      createdAt: number;
+      userId: string | null;
+      appId: string | null;
+      errorCode: number;
+      correlationId: string | null;
+      body: string;
+    },
+  ) =>
+    scope.insertInto('sign_in_logs', {
+      id: v.id,
+      created_at: v.createdAt,
+      user_id: v.userId,
+      app_id: v.appId,
+      status_error_code: v.errorCode,
+      correlation_id: v.correlationId,
+      body: v.body,
+    }),
+);
+
 export class SignInLogRepository {
   readonly #scope: TenantScope;
   constructor(scope: TenantScope) {
@@ -119,17 +144,15 @@ export class SignInLogRepository {
       throw new TypeError(`sign-in log: createdDateTime ${JSON.stringify(entry?.createdDateTime)} is not a time`);
     }
     if (typeof entry.id !== 'string' || entry.id.length === 0) throw new TypeError('sign-in log: the entry has no id');
-    await this.#scope
-      .insertInto('sign_in_logs', {
-        id: entry.id,
-        created_at: createdAt,
-        user_id: entry.userId,
-        app_id: entry.appId,
-        status_error_code: entry.status.errorCode,
-        correlation_id: entry.correlationId,
-        body: JSON.stringify(entry),
-      })
-      .execute();
+    await this.#scope.run(INSERT, {
+      id: entry.id,
+      createdAt,
+      userId: entry.userId ?? null,
+      appId: entry.appId ?? null,
+      errorCode: entry.status.errorCode,
+      correlationId: entry.correlationId ?? null,
+      body: JSON.stringify(entry),
+    });
   }
 
   /** Graph `GET /auditLogs/signIns/{id}`. */

@@ -2,11 +2,30 @@
 // their admin roles — exactly the `Subject` the evaluator takes.
 import { sql } from 'kysely';
 import type { Subject } from '../policy/evaluate.ts';
-import type { TenantScope } from '../store/tenant-scope.ts';
+import { defineQuery, type TenantScope } from '../store/tenant-scope.ts';
 import { USER_GROUPS, withUserGroups } from './group-repository.ts';
 
 type Part = 'user' | 'group' | 'role';
 const part = (name: Part) => sql.lit<string>(name).as('part');
+
+/** The statement of `subjectFor`, compiled once per store (TenantScope.run). */
+const SUBJECT = defineQuery((scope, v: { userId: string }) =>
+  withUserGroups(scope, v.userId)
+    .selectFrom(USER_GROUPS)
+    .select([part('group'), 'id as value'])
+    .unionAll(
+      scope
+        .selectFrom('users')
+        .select([part('user'), 'user_type as value'])
+        .where('id', '=', v.userId),
+    )
+    .unionAll(
+      scope
+        .selectFrom('role_assignments')
+        .select([part('role'), 'role_definition_id as value'])
+        .where('principal_id', '=', v.userId),
+    ),
+);
 
 /**
  * The user's subject, or undefined when the tenant has no such user. One statement — the user's type, their groups
@@ -16,22 +35,7 @@ const part = (name: Part) => sql.lit<string>(name).as('part');
  * forward-auth check.
  */
 export async function subjectFor(scope: TenantScope, userId: string): Promise<Subject | undefined> {
-  const rows = await withUserGroups(scope, userId)
-    .selectFrom(USER_GROUPS)
-    .select([part('group'), 'id as value'])
-    .unionAll(
-      scope
-        .selectFrom('users')
-        .select([part('user'), 'user_type as value'])
-        .where('id', '=', userId),
-    )
-    .unionAll(
-      scope
-        .selectFrom('role_assignments')
-        .select([part('role'), 'role_definition_id as value'])
-        .where('principal_id', '=', userId),
-    )
-    .execute();
+  const { rows } = await scope.run(SUBJECT, { userId });
   let userType: Subject['userType'] | undefined;
   const groups: string[] = [];
   const roles: string[] = [];

@@ -1,6 +1,6 @@
 // SQL for users, scoped to one tenant; the Users service validates and shapes what goes in and out.
 import type { UsersTable } from '../store/database.ts';
-import type { TenantScope, TenantUpdate } from '../store/tenant-scope.ts';
+import { defineQuery, type TenantScope, type TenantUpdate } from '../store/tenant-scope.ts';
 
 export type UserRow = Omit<UsersTable, 'tenant_id'>;
 
@@ -16,6 +16,11 @@ const COLUMNS = [
   'modified_at',
 ] as const;
 
+/** Every sign-in, refresh and forward-auth check reads a user by id: compiled once (TenantScope.run). */
+const BY_ID = defineQuery((scope, v: { id: string }) =>
+  scope.selectFrom('users').select(COLUMNS).where('id', '=', v.id),
+);
+
 export class UserRepository {
   readonly #scope: TenantScope;
   constructor(scope: TenantScope) {
@@ -27,7 +32,7 @@ export class UserRepository {
   }
 
   async get(id: string): Promise<UserRow | undefined> {
-    return this.#scope.selectFrom('users').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+    return (await this.#scope.run(BY_ID, { id })).rows[0];
   }
 
   async getByUpnKey(upnKey: string): Promise<UserRow | undefined> {

@@ -272,7 +272,8 @@ describe('openFlow refuses', async () => {
     {
       name: 'a changed cookie',
       state,
-      cookie: `${name}=${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`,
+      // The first character: the last one of base64url text may carry only padding bits (A and B decode alike there).
+      cookie: `${name}=${value.startsWith('A') ? 'Q' : 'A'}${value.slice(1)}`,
       expect: 'expired',
     },
     {

@@ -276,6 +276,22 @@ const cases: Array<{ name: string; run: (w: SessionWorld) => Promise<void> }> = 
     },
   },
   {
+    name: 'a grant covered by two sessions (signed in again, grant kept) follows the newer one',
+    async run(w) {
+      const sessions = w.sessions();
+      const first = await sessions.create(w.alice, { amr: ['pwd'] });
+      w.clock.advance(MINUTE);
+      const second = await sessions.create(w.alice, { amr: ['pwd', 'mfa'] });
+      await sessions.cover(second.session, { grantId: 'kept' });
+      await sessions.cover(first.session, { grantId: 'kept' });
+      assert.equal(live(await sessions.checkGrant('kept')).session.handle, second.session.handle);
+      await sessions.revoke(first.sessionId);
+      assert.equal(live(await sessions.checkGrant('kept')).session.handle, second.session.handle);
+      await sessions.revoke(second.sessionId);
+      ended(await sessions.checkGrant('kept'), 'revoked');
+    },
+  },
+  {
     name: 'sign-out revokes the session and returns the OIDC sessions and grants it covered',
     async run(w) {
       const cache = new SessionCache();

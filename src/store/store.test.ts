@@ -50,8 +50,54 @@ for (const db of storesUnderTest()) {
       '0003_sessions',
       '0004_gateway',
       '0005_directory_audit',
+      '0006_index_tuning',
     ]);
     assert.deepEqual(await store.migrate(), []);
+  });
+
+  test(`${db.name}: the hot lookups search their own index (not every row of the tenant)`, async (t) => {
+    const store = await db.open();
+    const tenant = "tenant_id = '00000000-0000-4000-8000-000000000000'";
+    const lookups = [
+      {
+        name: 'an OIDC session by uid: the partial index (token rows, which have no uid, are not in it)',
+        query: `select payload from oidc_payloads where ${tenant} and model = 'Session' and uid = 'x'`,
+        index: 'oidc_payloads_uid_ix',
+      },
+      {
+        name: 'a device code by user_code: the partial index',
+        query: `select payload from oidc_payloads where ${tenant} and model = 'DeviceCode' and user_code = 'x'`,
+        index: 'oidc_payloads_user_code_ix',
+      },
+      {
+        // The primary key holds every column too: without statistics, SQLite took it and scanned the tenant's rows.
+        name: "the groups a user is in (the first step of every subject's walk)",
+        query: `select group_id from group_members where ${tenant} and member_type = 'user' and member_id = 'x'`,
+        index: 'group_members_member_ix',
+      },
+      {
+        name: 'the session covering a grant (every refresh)',
+        query: `select session_hash from session_links where ${tenant} and kind = 'grant' and oidc_id = 'x'`,
+        index: 'session_links_oidc_ix',
+      },
+    ];
+    for (const lookup of lookups) {
+      await t.test(lookup.name, async () => {
+        const plan =
+          store.kind === 'sqlite'
+            ? (await sql.raw<{ detail: string }>(`explain query plan ${lookup.query}`).execute(store.unscoped)).rows
+                .map((r) => r.detail)
+                .join('\n')
+            : await store.transaction(async (tx) => {
+                // An empty table is cheaper to scan: ask the planner what it would do when scanning is not an option.
+                await sql`set local enable_seqscan = off`.execute(tx.unscoped);
+                const rows = (await sql.raw<{ 'QUERY PLAN': string }>(`explain ${lookup.query}`).execute(tx.unscoped))
+                  .rows;
+                return rows.map((r) => r['QUERY PLAN']).join('\n');
+              });
+        assert.match(plan, new RegExp(lookup.index), plan);
+      });
+    }
   });
 
   test(`${db.name}: ping answers while open`, async () => {

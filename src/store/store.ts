@@ -11,7 +11,7 @@ import type { Database } from './database.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { nodeSqliteDialect } from './node-sqlite-dialect.ts';
 import { preparingClient, StatementNames } from './postgres-statements.ts';
-import { TenantScope } from './tenant-scope.ts';
+import { type CompiledQueries, TenantScope } from './tenant-scope.ts';
 
 export type StoreOptions = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
@@ -133,6 +133,8 @@ async function openPostgres(url: string, clock: Clock): Promise<Store> {
 
 function storeOn(db: Kysely<Database>, kind: Store['kind'], clock: Clock): Store {
   let closed: Promise<void> | undefined;
+  // Queries defined once (defineQuery), compiled at their first run on this store and kept for every tenant.
+  const compiled: CompiledQueries = new Map();
   return {
     kind,
     clock,
@@ -150,20 +152,28 @@ function storeOn(db: Kysely<Database>, kind: Store['kind'], clock: Clock): Store
       await sql`select 1 as ok`.execute(db);
     },
     forTenant(tenantId: string) {
-      return new TenantScope(db, tenantId, clock);
+      return new TenantScope(db, tenantId, clock, compiled);
     },
     transaction(fn) {
-      return db
-        .transaction()
-        .execute((trx) =>
-          fn({ kind, clock, unscoped: trx, forTenant: (tenantId: string) => new TenantScope(trx, tenantId, clock) }),
-        );
+      return db.transaction().execute((trx) =>
+        fn({
+          kind,
+          clock,
+          unscoped: trx,
+          forTenant: (tenantId: string) => new TenantScope(trx, tenantId, clock, compiled),
+        }),
+      );
     },
     snapshot(fn) {
       const transaction =
         kind === 'postgres' ? db.transaction().setIsolationLevel('repeatable read') : db.transaction();
       return transaction.execute((trx) =>
-        fn({ kind, clock, unscoped: trx, forTenant: (tenantId: string) => new TenantScope(trx, tenantId, clock) }),
+        fn({
+          kind,
+          clock,
+          unscoped: trx,
+          forTenant: (tenantId: string) => new TenantScope(trx, tenantId, clock, compiled),
+        }),
       );
     },
     async pendingMigrations() {

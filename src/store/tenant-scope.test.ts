@@ -1,11 +1,12 @@
 // TenantScope.withRecursive: a recursive walk in one statement that stays inside its tenant — even where the other
 // tenant has rows with the very same ids — ends on cycles, and refuses names that are not plain identifiers; and
-// TenantScope.prepare: a query built once and run with new values, still inside its tenant.
+// TenantScope.prepare: a query built once and run with new values, still inside its tenant; and TenantScope.run: a
+// query defined once, compiled once per store and run in any tenant's scope with that tenant.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { storesUnderTest } from '../../test/support/stores.ts';
 import { twoTenants } from '../../test/support/tenants.ts';
-import type { TenantScope } from './tenant-scope.ts';
+import { defineQuery, type TenantScope } from './tenant-scope.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
 
@@ -178,6 +179,91 @@ for (const db of storesUnderTest()) {
               .where('id', '=', { ...v }.id),
           );
           await assert.rejects(spread({ id: 'sales' }), /cannot be spread/);
+        },
+      },
+    ];
+    for (const c of cases) await t.test(c.name, c.run);
+  });
+}
+
+let definitionBuilds = 0;
+/** A definition under test: a group's name by id, with a recursive walk in it (the CTE carries the tenant too). */
+const GROUP_NAME = defineQuery((scope, v: { id: string }) => {
+  definitionBuilds++;
+  return scope.selectFrom('groups').select(['id', 'display_name']).where('id', '=', v.id);
+});
+const NOT_SCOPED = defineQuery((scope, v: { id: string }) =>
+  // Built on the raw database behind a scope's back: no tenant restriction, so it must be refused.
+  (scope as unknown as { selectFrom: TenantScope['selectFrom'] })
+    .selectFrom('groups')
+    .select('id')
+    .where('id', '=', v.id)
+    .clearWhere()
+    .where('id', '=', v.id),
+);
+
+for (const db of storesUnderTest()) {
+  test(`TenantScope.run (${db.name}): compiled once per store, run in every tenant's scope with its own tenant`, async (t) => {
+    const store = await db.open();
+    const { contoso, fabrikam } = await twoTenants(store);
+    const group = (scope: TenantScope, id: string, name: string) =>
+      scope
+        .insertInto('groups', {
+          id,
+          display_name: name,
+          description: null,
+          mail_nickname: null,
+          created_at: NOW,
+          modified_at: NOW,
+        })
+        .execute();
+    await group(store.forTenant(contoso), 'board', 'Contoso board');
+    await group(store.forTenant(fabrikam), 'board', 'Fabrikam board');
+    const cases = [
+      {
+        name: "each tenant's scope (a new one each time) reads its own row; the query is built once for the store",
+        async run() {
+          const before = definitionBuilds;
+          for (let i = 0; i < 3; i++) {
+            assert.deepEqual((await store.forTenant(contoso).run(GROUP_NAME, { id: 'board' })).rows, [
+              { id: 'board', display_name: 'Contoso board' },
+            ]);
+            assert.deepEqual((await store.forTenant(fabrikam).run(GROUP_NAME, { id: 'board' })).rows, [
+              { id: 'board', display_name: 'Fabrikam board' },
+            ]);
+          }
+          assert.ok(definitionBuilds - before <= 1, `built ${definitionBuilds - before} times`);
+        },
+      },
+      {
+        name: 'inside a transaction it runs on the transaction (sees its uncommitted row, which a rollback removes)',
+        async run() {
+          await assert.rejects(
+            store.forTenant(contoso).transaction(async (tx) => {
+              await group(tx, 'audit', 'Audit');
+              assert.deepEqual((await tx.run(GROUP_NAME, { id: 'audit' })).rows, [
+                { id: 'audit', display_name: 'Audit' },
+              ]);
+              throw new Error('roll back');
+            }),
+            /roll back/,
+          );
+          assert.deepEqual((await store.forTenant(contoso).run(GROUP_NAME, { id: 'audit' })).rows, []);
+        },
+      },
+      {
+        name: 'a definition whose query does not restrict the tenant is refused before it runs',
+        async run() {
+          await assert.rejects(
+            store.forTenant(contoso).run(NOT_SCOPED, { id: 'board' }),
+            /does not restrict the tenant/,
+          );
+        },
+      },
+      {
+        name: 'a missing value is refused by name',
+        async run() {
+          await assert.rejects(store.forTenant(contoso).run(GROUP_NAME, {} as { id: string }), /no value for 'id'/);
         },
       },
     ];

@@ -1,5 +1,7 @@
 // The only way to reach a tenant's rows: a TenantScope binds one tenant id into every query it builds, so a query
 // that forgets the tenant cannot be written. Repositories are constructed with a TenantScope, never with Kysely.
+
+import { randomUUID } from 'node:crypto';
 import {
   type Compilable,
   type CompiledQuery,
@@ -41,6 +43,54 @@ class Slot {
 /** A query prepared by TenantScope.prepare: runs with new values, on the scope it was prepared on. */
 export type PreparedQuery<V, R> = (values: V) => Promise<QueryResult<R>>;
 
+/**
+ * A query defined once for every tenant (`defineQuery`) and run with `scope.run(definition, values)`: it is built and
+ * compiled at its first run in a store and the compiled SQL is kept, with the tenant and the values as parameters.
+ */
+export interface QueryDefinition<V extends Record<string, unknown>, R> {
+  readonly build: (scope: TenantScope, values: V) => Compilable<R>;
+}
+
+/**
+ * Defines a query for `TenantScope.run`. `build` gets a scope and stand-ins for the values, and builds the query
+ * through that scope (so the tenant restriction is part of it), using the stand-ins only where a value goes. Define it
+ * at module level: the definition object is the key of the compiled query.
+ */
+export function defineQuery<V extends Record<string, unknown>, R>(
+  build: (scope: TenantScope, values: V) => Compilable<R>,
+): QueryDefinition<V, R> {
+  return Object.freeze({ build });
+}
+
+/** Compiled SQL, and what goes in each parameter: a value's name, the scope's tenant, or the fixed value. */
+interface Compiled {
+  readonly query: CompiledQuery<unknown>;
+  readonly names: readonly (string | typeof TENANT | undefined)[];
+}
+
+/** Compiled definitions, shared by the scopes of one store (one dialect); a store keeps one. */
+export type CompiledQueries = Map<QueryDefinition<never, unknown>, Compiled>;
+
+const TENANT = Symbol('tenant');
+/**
+ * The tenant a definition is built for: a random UUID, fixed for the process, that no stored row carries. Its
+ * parameters in the compiled query are the tenant restriction, and each run puts the scope's tenant there.
+ */
+const STAND_IN_TENANT = randomUUID();
+
+function compileWithSlots<V>(build: (values: V) => Compilable<unknown>): Compiled {
+  const slots = new Proxy({} as V & object, {
+    get: (_target, name) => new Slot(String(name)),
+    // A spread would silently copy nothing: the stand-ins are named one by one.
+    ownKeys: () => {
+      throw new TypeError('prepared query: name each value (values.x); the stand-ins cannot be spread');
+    },
+  });
+  const query = build(slots).compile();
+  const names = query.parameters.map((p) => (p instanceof Slot ? p.name : p === STAND_IN_TENANT ? TENANT : undefined));
+  return { query, names };
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Tenant ids are lower-case UUIDs; anything else (a tenant *name*, an empty string) is a caller's bug. */
@@ -66,18 +116,21 @@ export class TenantScope<DB extends Database = Database> {
   readonly #db: Kysely<Database>;
   /** What builds the queries: the database itself, or (in a `withRecursive` scope) a creator carrying the CTE. */
   #creator: QueryCreator<DB>;
+  readonly #compiled: CompiledQueries;
 
-  constructor(db: Kysely<Database>, tenantId: string, clock: Clock) {
+  /** `compiled`: the store's compiled definitions (see `run`); a scope without one compiles for itself. */
+  constructor(db: Kysely<Database>, tenantId: string, clock: Clock, compiled: CompiledQueries = new Map()) {
     assertTenantId(tenantId);
     this.#db = db;
     this.#creator = db as unknown as QueryCreator<DB>;
     this.tenantId = tenantId;
     this.clock = clock;
+    this.#compiled = compiled;
   }
 
   /** The same tenant, database and clock, with queries built by `creator`. */
   #using<D extends Database>(creator: QueryCreator<D>): TenantScope<D> {
-    const scope = new TenantScope<D>(this.#db, this.tenantId, this.clock);
+    const scope = new TenantScope<D>(this.#db, this.tenantId, this.clock, this.#compiled);
     scope.#creator = creator;
     return scope;
   }
@@ -159,28 +212,47 @@ export class TenantScope<DB extends Database = Database> {
    * used as an identifier or in a condition's shape would not be replaced.
    */
   prepare<V extends Record<string, unknown>, R>(build: (values: V) => Compilable<R>): PreparedQuery<V, R> {
-    let compiled: { readonly query: CompiledQuery<R>; readonly names: readonly (string | undefined)[] } | undefined;
+    let compiled: Compiled | undefined;
     return async (values) => {
-      if (compiled === undefined) {
-        const slots = new Proxy({} as V, {
-          get: (_target, name) => new Slot(String(name)),
-          // A spread would silently copy nothing: the stand-ins are named one by one.
-          ownKeys: () => {
-            throw new TypeError('prepared query: name each value (values.x); the stand-ins cannot be spread');
-          },
-        });
-        const query = build(slots).compile();
-        compiled = { query, names: query.parameters.map((p) => (p instanceof Slot ? p.name : undefined)) };
-      }
-      const { query, names } = compiled;
-      const parameters = query.parameters.map((fixed, i) => {
-        const name = names[i];
-        if (name === undefined) return fixed;
-        if (!(name in values)) throw new TypeError(`prepared query: no value for '${name}'`);
-        return values[name];
-      });
-      return this.#db.executeQuery({ ...query, parameters, queryId: createQueryId() });
+      compiled ??= compileWithSlots(build);
+      return this.#execute(compiled, values);
     };
+  }
+
+  /**
+   * Runs a query defined once for every tenant (`defineQuery`), with `values`. The first run in a store builds it for a
+   * stand-in tenant and compiles it; every run then passes that SQL with this scope's tenant and `values` in their
+   * places, as `prepare` does, but the compiled query serves every scope of the store, however short-lived (a
+   * repository made per request still runs compiled SQL).
+   */
+  async run<V extends Record<string, unknown>, R>(
+    definition: QueryDefinition<V, R>,
+    values: V,
+  ): Promise<QueryResult<R>> {
+    const key = definition as unknown as QueryDefinition<never, unknown>;
+    let compiled = this.#compiled.get(key);
+    if (compiled === undefined) {
+      const standIn = new TenantScope(this.#db, STAND_IN_TENANT, this.clock, this.#compiled);
+      compiled = compileWithSlots((slots: V) => definition.build(standIn, slots));
+      // Built through a scope, a query names its tenant; one that does not was not built through the scope given.
+      if (!compiled.names.includes(TENANT)) {
+        throw new TypeError('defineQuery: the query does not restrict the tenant; build it through the scope given');
+      }
+      this.#compiled.set(key, compiled);
+    }
+    return this.#execute(compiled, values) as Promise<QueryResult<R>>;
+  }
+
+  #execute<V extends Record<string, unknown>, R>(compiled: Compiled, values: V): Promise<QueryResult<R>> {
+    const { query, names } = compiled;
+    const parameters = query.parameters.map((fixed, i) => {
+      const name = names[i];
+      if (name === undefined) return fixed;
+      if (name === TENANT) return this.tenantId;
+      if (!(name in values)) throw new TypeError(`prepared query: no value for '${name}'`);
+      return values[name];
+    });
+    return this.#db.executeQuery({ ...query, parameters, queryId: createQueryId() }) as Promise<QueryResult<R>>;
   }
 
   /**
@@ -192,6 +264,6 @@ export class TenantScope<DB extends Database = Database> {
       // A `withRecursive` scope's queries would carry its CTE; the transaction's scope is a plain one.
       return fn((this.#creator as unknown) === this.#db ? (this as unknown as TenantScope) : this.#using(this.#db));
     }
-    return this.#db.transaction().execute((trx) => fn(new TenantScope(trx, this.tenantId, this.clock)));
+    return this.#db.transaction().execute((trx) => fn(new TenantScope(trx, this.tenantId, this.clock, this.#compiled)));
   }
 }

@@ -33,6 +33,8 @@ const cleanups: Array<() => Promise<void> | void> = [];
 /** Work started ahead of need (spare databases); settled before the cleanups run. */
 const pending: Promise<unknown>[] = [];
 let registered = false;
+/** Stops the process's PostgreSQL cluster: once, after every cleanup (each file may make several StoreUnderTests). */
+let stopPostgres: (() => void) | undefined;
 
 function registerCleanup(): void {
   if (registered) return;
@@ -41,6 +43,7 @@ function registerCleanup(): void {
     await Promise.allSettled(pending);
     await Promise.allSettled(opened.map((s) => s.close()));
     for (const cleanup of cleanups.reverse()) await cleanup();
+    stopPostgres?.();
   });
 }
 
@@ -108,10 +111,9 @@ class PostgresUnderTest implements StoreUnderTest {
     const admin = new pg.Client({ connectionString: server.adminUrl });
     this.#admin = admin;
     await admin.connect();
-    cleanups.push(async () => {
-      await admin.end();
-      server.stop();
-    });
+    // Several StoreUnderTests share the cluster: each ends its own client, and the cluster stops after all of them.
+    cleanups.push(() => admin.end());
+    stopPostgres = () => server.stop();
     return admin;
   }
 

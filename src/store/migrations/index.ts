@@ -6,6 +6,7 @@ import * as m0002 from './0002_sign_in_state.ts';
 import * as m0003 from './0003_sessions.ts';
 import * as m0004 from './0004_gateway.ts';
 import * as m0005 from './0005_directory_audit.ts';
+import * as m0006 from './0006_index_tuning.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001,
@@ -13,6 +14,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003_sessions': m0003,
   '0004_gateway': m0004,
   '0005_directory_audit': m0005,
+  '0006_index_tuning': m0006,
 };
 
 export const migrationProvider: MigrationProvider = {
