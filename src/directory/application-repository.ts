@@ -1,6 +1,6 @@
 // SQL for applications (OIDC clients), scoped to one tenant. List columns are JSON text.
 import type { ApplicationsTable } from '../store/database.ts';
-import type { PreparedQuery, TenantScope, TenantUpdate } from '../store/tenant-scope.ts';
+import { defineQuery, type TenantScope, type TenantUpdate } from '../store/tenant-scope.ts';
 
 export type ApplicationRow = Omit<ApplicationsTable, 'tenant_id'>;
 
@@ -17,6 +17,11 @@ const COLUMNS = [
   'modified_at',
 ] as const;
 
+/** Every client authentication reads this: compiled once per store (TenantScope.run). */
+const BY_APP_ID = defineQuery((scope, v: { appId: string }) =>
+  scope.selectFrom('applications').select(COLUMNS).where('app_id', '=', v.appId),
+);
+
 export class ApplicationRepository {
   readonly #scope: TenantScope;
   constructor(scope: TenantScope) {
@@ -31,13 +36,8 @@ export class ApplicationRepository {
     return this.#scope.selectFrom('applications').select(COLUMNS).where('id', '=', id).executeTakeFirst();
   }
 
-  /** Every client authentication reads this: prepared once per repository (TenantScope.prepare). */
-  #byAppId?: PreparedQuery<{ appId: string }, ApplicationRow>;
   async getByAppId(appId: string): Promise<ApplicationRow | undefined> {
-    this.#byAppId ??= this.#scope.prepare((v: { appId: string }) =>
-      this.#scope.selectFrom('applications').select(COLUMNS).where('app_id', '=', v.appId),
-    );
-    return (await this.#byAppId({ appId })).rows[0];
+    return (await this.#scope.run(BY_APP_ID, { appId })).rows[0];
   }
 
   async list(limit: number, after?: string): Promise<ApplicationRow[]> {
