@@ -108,7 +108,7 @@ function clientCredentialsStep(http: HttpClient, ready: ServerReady): () => Prom
 }
 
 /** Each worker refreshes its own chain: every request spends the refresh token the previous answer gave it. */
-function refreshStep(http: HttpClient, url: string, authorization: string, chains: string[]) {
+export function refreshStep(http: HttpClient, url: string, authorization: string, chains: string[]) {
   return async (worker: number) => {
     const previous = chains[worker];
     const body = json(

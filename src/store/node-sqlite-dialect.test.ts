@@ -267,3 +267,173 @@ test('statement cache: closing the database drops the cache; a query after close
   assert.equal(raw.isOpen, false);
   assert.throws(() => adapter.prepare('select 1 as a'), /database is not open/);
 });
+
+/** A WAL database in a file, a second connection to it (as another process would have), and a group-committing Kysely. */
+function onDisk(options: { timeout?: number } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-group-'));
+  const path = join(dir, 'group.db');
+  const raw = new DatabaseSync(path);
+  raw.exec(
+    'pragma journal_mode = wal; create table people (id integer primary key, name text not null, active integer)',
+  );
+  const other = new DatabaseSync(path, { timeout: options.timeout ?? 0 });
+  const commits: number[] = [];
+  const db = new Kysely<Db>({ dialect: nodeSqliteDialect(raw, { onCommit: (n) => commits.push(n) }) });
+  const names = () =>
+    (other.prepare('select name from people order by id').all() as { name: string }[]).map((r) => r.name);
+  const close = async () => {
+    other.close();
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { raw, other, db, commits, names, close };
+}
+
+test('group commit: writes issued together commit in one transaction, and each caller gets its own result', async () => {
+  const { db, commits, names, close } = onDisk();
+  try {
+    await db.insertInto('people').values({ id: 1, name: 'alice', active: 0 }).execute();
+    const inserts = ['bob', 'carol', 'dave'].map((name) =>
+      db.insertInto('people').values({ name, active: 1 }).execute(),
+    );
+    const update = db.updateTable('people').set({ active: 1 }).where('id', '=', 1).executeTakeFirstOrThrow();
+    const returning = db.insertInto('people').values({ name: 'erin', active: 1 }).returning('id').executeTakeFirst();
+    const results = await Promise.all(inserts);
+    assert.deepEqual(
+      results.map(([r]) => r.insertId),
+      [2n, 3n, 4n],
+    );
+    assert.equal((await update).numUpdatedRows, 1n);
+    assert.deepEqual(await returning, { id: 5 });
+    assert.deepEqual(commits, [1, 5], 'the lone first insert, then the five writes issued together');
+    assert.deepEqual(names(), ['alice', 'bob', 'carol', 'dave', 'erin'], 'committed: another connection sees them');
+  } finally {
+    await close();
+  }
+});
+
+test('group commit: a write that fails is refused to its caller alone; the rest of its group commits', async () => {
+  const { db, commits, names, close } = onDisk();
+  try {
+    await db.insertInto('people').values({ id: 1, name: 'alice', active: 1 }).execute();
+    const outcomes = await Promise.allSettled([
+      db.insertInto('people').values({ id: 2, name: 'bob', active: 1 }).execute(),
+      db.insertInto('people').values({ id: 1, name: 'mallory', active: 1 }).execute(),
+      db.insertInto('people').values({ id: 3, name: 'carol', active: 1 }).execute(),
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /UNIQUE constraint failed: people\.id/);
+    assert.deepEqual(commits, [1, 3]);
+    assert.deepEqual(names(), ['alice', 'bob', 'carol']);
+  } finally {
+    await close();
+  }
+});
+
+test('group commit: an error that ends the transaction fails every write of the group, and none is kept', async () => {
+  const { db, raw, commits, names, close } = onDisk();
+  try {
+    await db.insertInto('people').values({ id: 1, name: 'alice', active: 1 }).execute();
+    const outcomes = await Promise.allSettled([
+      db.insertInto('people').values({ id: 2, name: 'bob', active: 1 }).execute(),
+      // OR ROLLBACK: SQLite ends the whole transaction on this conflict, taking bob's insert with it.
+      db.insertInto('people').orRollback().values({ id: 1, name: 'mallory', active: 1 }).execute(),
+      db.insertInto('people').values({ id: 3, name: 'carol', active: 1 }).execute(),
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['rejected', 'rejected', 'rejected'],
+    );
+    for (const o of outcomes) assert.match(String((o as PromiseRejectedResult).reason), /UNIQUE constraint failed/);
+    assert.equal(raw.isTransaction, false);
+    assert.deepEqual(commits, [1], 'the failed group is not reported as committed');
+    assert.deepEqual(names(), ['alice']);
+    await db.insertInto('people').values({ id: 2, name: 'bob', active: 1 }).execute();
+    assert.deepEqual(names(), ['alice', 'bob'], 'the connection works after the failed group');
+  } finally {
+    await close();
+  }
+});
+
+test('group commit: a transaction commits the writes already waiting first; writes issued during it wait for its end', async () => {
+  const { db, names, close } = onDisk();
+  try {
+    const order: string[] = [];
+    const waiting = db
+      .insertInto('people')
+      .values({ name: 'alice', active: 1 })
+      .execute()
+      .then(() => order.push('alice'));
+    let during: Promise<unknown> | undefined;
+    await db.transaction().execute(async (trx) => {
+      assert.deepEqual(names(), ['alice'], 'the waiting write committed before the transaction began');
+      await trx.insertInto('people').values({ name: 'bob', active: 1 }).execute();
+      during = db
+        .insertInto('people')
+        .values({ name: 'carol', active: 1 })
+        .execute()
+        .then(() => order.push('carol'));
+      await new Promise((resolve) => setImmediate(resolve)); // a turn of the event loop: carol must still wait
+      const seen = await trx.selectFrom('people').select('name').orderBy('id').execute();
+      assert.deepEqual(
+        seen.map((r) => r.name),
+        ['alice', 'bob'],
+      );
+      order.push('transaction');
+    });
+    await Promise.all([waiting, during]);
+    assert.deepEqual(order, ['alice', 'transaction', 'carol']);
+    assert.deepEqual(names(), ['alice', 'bob', 'carol']);
+  } finally {
+    await close();
+  }
+});
+
+test('group commit: a rolled-back transaction does not take the writes of others with it', async () => {
+  const { db, names, close } = onDisk();
+  try {
+    let outside: Promise<unknown> | undefined;
+    await assert.rejects(
+      db.transaction().execute(async (trx) => {
+        await trx.insertInto('people').values({ name: 'eve', active: 1 }).execute();
+        outside = db.insertInto('people').values({ name: 'alice', active: 1 }).execute();
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    await outside;
+    assert.deepEqual(names(), ['alice']);
+  } finally {
+    await close();
+  }
+});
+
+test('group commit: closing the store commits what is waiting first', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-group-'));
+  const path = join(dir, 'close.db');
+  const raw = new DatabaseSync(path);
+  raw.exec(
+    'pragma journal_mode = wal; create table people (id integer primary key, name text not null, active integer)',
+  );
+  const db = new Kysely<Db>({ dialect: nodeSqliteDialect(raw) });
+  try {
+    await db.selectFrom('people').selectAll().execute(); // the driver is up
+    const write = db.insertInto('people').values({ name: 'alice', active: 1 }).execute();
+    await db.destroy();
+    await write;
+    const again = new DatabaseSync(path);
+    assert.deepEqual(
+      again
+        .prepare('select name from people')
+        .all()
+        .map((row) => row.name),
+      ['alice'],
+    );
+    again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
