@@ -63,6 +63,26 @@ for (const db of storesUnderTest()) {
         },
       },
       {
+        name: 'a code consumed by a use that raced this one is refused (invalid_grant), and its grant is revoked',
+        async run() {
+          const codes = new Adapter('AuthorizationCode');
+          await codes.upsert('code-9', { accountId: 'alice', grantId: 'g-9' }, 60);
+          await tokens.upsert('at-9', { accountId: 'alice', grantId: 'g-9' }, 3600);
+          // Both uses read the code unconsumed (oidc-provider's check), then both consume it.
+          assert.equal((await codes.find('code-9'))?.consumed, undefined);
+          assert.equal((await codes.find('code-9'))?.consumed, undefined);
+          await codes.consume('code-9');
+          await assert.rejects(codes.consume('code-9'), (error: Error & { error?: string; error_detail?: string }) => {
+            assert.equal(error.error, 'invalid_grant');
+            assert.equal(error.error_detail, 'AuthorizationCode already used');
+            return true;
+          });
+          assert.equal(await tokens.find('at-9'), undefined, "the grant's access token is revoked");
+          assert.equal(await codes.find('code-9'), undefined, 'and the code with it');
+          await assert.rejects(codes.consume('code-404'), /invalid_grant/, 'a code that is gone cannot be consumed');
+        },
+      },
+      {
         name: 'an upsert over a consumed, expiring row replaces all of it; fabrikam’s row under the same id stays',
         async run() {
           const Other = payloadAdapter(store.forTenant(fabrikam), noClients);

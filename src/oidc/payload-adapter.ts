@@ -1,7 +1,7 @@
 // oidc-provider's storage adapter on the store's `oidc_payloads` table, one tenant at a time: sessions, interactions,
 // codes, tokens and grants as JSON rows keyed by (tenant, model, id), with expiry read from the injected clock.
 // The `Client` model is not stored here: clients come from the directory (see clients.ts).
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { TenantScope } from '../store/tenant-scope.ts';
 import { requestMemo } from './request-memo.ts';
 
@@ -99,8 +99,14 @@ export function payloadAdapter(
       .where('model', 'in', [v.model, v.companion])
       .where('id', '=', v.id),
   );
+  // Only a row not yet consumed: of two uses racing past oidc-provider's "is it consumed?" check (two nodes, or two
+  // connections of a pool), one consumes it and the other finds nothing to consume.
   const consumeRow = scope.prepare((v: { model: string; id: string; at: number }) =>
-    scope.updateTable('oidc_payloads', { consumed_at: v.at }).where('model', '=', v.model).where('id', '=', v.id),
+    scope
+      .updateTable('oidc_payloads', { consumed_at: v.at })
+      .where('model', '=', v.model)
+      .where('id', '=', v.id)
+      .where('consumed_at', 'is', null),
   );
   /** A stored row as oidc-provider sees it: undefined once expired, `consumed` (epoch seconds) once consumed. */
   const visible = (row: PayloadRow | undefined): AdapterPayload | undefined => {
@@ -168,9 +174,23 @@ export function payloadAdapter(
       return usableKey(uid) ? this.#findBy('uid', uid) : undefined;
     }
 
+    /**
+     * Consumes a code or refresh token that oidc-provider has just read unconsumed. When another use consumed it (or
+     * it went) in between, this use is refused with invalid_grant and the grant's tokens are revoked, as oidc-provider
+     * does when it sees the reuse itself (RFC 6749 §4.1.2, a code used twice).
+     */
     async consume(id: string): Promise<void> {
       this.#forget(id);
-      await consumeRow({ model: this.model, id, at: scope.now() });
+      const { numAffectedRows } = await consumeRow({ model: this.model, id, at: scope.now() });
+      if (numAffectedRows !== 0n) return;
+      const row = await scope
+        .selectFrom('oidc_payloads')
+        .select('grant_id')
+        .where('model', '=', this.model)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (row?.grant_id) await this.revokeByGrantId(row.grant_id);
+      throw new errors.InvalidGrant(`${this.model} already used`);
     }
 
     async destroy(id: string): Promise<void> {

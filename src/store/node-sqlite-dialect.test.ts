@@ -171,7 +171,7 @@ test('statement cache: the same query is compiled once, however often it runs', 
   }
   assert.deepEqual(
     prepared.map((text) => text.split(' ')[0]),
-    ['insert', 'select'],
+    ['begin', 'insert', 'commit', 'select'], // each write commits in a group (of one, here)
   );
   await db.destroy();
 });
@@ -326,14 +326,14 @@ test('group commit: a write that fails is refused to its caller alone; the rest 
       ['fulfilled', 'rejected', 'fulfilled'],
     );
     assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /UNIQUE constraint failed: people\.id/);
-    assert.deepEqual(commits, [1, 3]);
+    assert.deepEqual(commits, [1, 2]);
     assert.deepEqual(names(), ['alice', 'bob', 'carol']);
   } finally {
     await close();
   }
 });
 
-test('group commit: an error that ends the transaction fails every write of the group, and none is kept', async () => {
+test('group commit: an error that ends the transaction fails the writes of its group; later writes start a new one', async () => {
   const { db, raw, commits, names, close } = onDisk();
   try {
     await db.insertInto('people').values({ id: 1, name: 'alice', active: 1 }).execute();
@@ -345,14 +345,16 @@ test('group commit: an error that ends the transaction fails every write of the 
     ]);
     assert.deepEqual(
       outcomes.map((o) => o.status),
-      ['rejected', 'rejected', 'rejected'],
+      ['rejected', 'rejected', 'fulfilled'],
     );
-    for (const o of outcomes) assert.match(String((o as PromiseRejectedResult).reason), /UNIQUE constraint failed/);
+    const [bob, mallory] = outcomes.map((o) => String((o as PromiseRejectedResult).reason));
+    assert.match(bob, /the write was not kept: its group commit failed \(UNIQUE constraint failed: people\.id\)/);
+    assert.match(mallory, /^Error: UNIQUE constraint failed: people\.id/);
     assert.equal(raw.isTransaction, false);
-    assert.deepEqual(commits, [1], 'the failed group is not reported as committed');
-    assert.deepEqual(names(), ['alice']);
+    assert.deepEqual(commits, [1, 1], 'alice, then carol in a group of her own; the failed group is not reported');
+    assert.deepEqual(names(), ['alice', 'carol']);
     await db.insertInto('people').values({ id: 2, name: 'bob', active: 1 }).execute();
-    assert.deepEqual(names(), ['alice', 'bob'], 'the connection works after the failed group');
+    assert.deepEqual(names(), ['alice', 'bob', 'carol'], 'the connection works after the failed group');
   } finally {
     await close();
   }
@@ -435,5 +437,28 @@ test('group commit: closing the store commits what is waiting first', async () =
     again.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('group commit: statements run in the order they are issued, so a read sees every write issued before it', async () => {
+  // oidc-provider's one-time codes: find the row, see it unused, consume it — with no transaction. Two requests
+  // doing this at once must not both see it unused (the second must see the first's consume, not yet committed).
+  const { db, names, close } = onDisk();
+  try {
+    await db.insertInto('people').values({ id: 1, name: 'code', active: 1 }).execute();
+    const redeem = async () => {
+      const row = await db.selectFrom('people').select('active').where('id', '=', 1).executeTakeFirstOrThrow();
+      if (row.active !== 1) return 'refused';
+      await db.updateTable('people').set({ active: 0 }).where('id', '=', 1).execute();
+      return 'redeemed';
+    };
+    // Each request starts in an I/O callback of its own, as two HTTP requests do.
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, () => new Promise<string>((resolve) => setImmediate(() => resolve(redeem())))),
+    );
+    assert.deepEqual(outcomes.sort(), ['redeemed', ...Array(7).fill('refused')]);
+    assert.deepEqual(names(), ['code']);
+  } finally {
+    await close();
   }
 });

@@ -123,15 +123,15 @@ export function adaptDatabaseSync(db: DatabaseSync, cacheSize = STATEMENT_CACHE_
   };
 }
 
-/** What the store can learn about group commit (the tests and the benchmark read it). */
+/** What the store can learn about group commit (the tests read it). */
 export interface NodeSqliteOptions {
-  /** Called after each group commit with the number of statements it committed (also 1: a write on its own). */
-  readonly onCommit?: (statements: number) => void;
+  /** Called after each group commit with the number of writes it committed. */
+  readonly onCommit?: (writes: number) => void;
 }
 
-/** A write waiting for the next group commit, and how to answer its caller. */
-interface PendingWrite {
-  readonly query: CompiledQuery;
+/** A write that has run in the open group, waiting for the group's commit before its caller is answered. */
+interface GroupWrite {
+  readonly result: QueryResult<unknown>;
   readonly resolve: (result: QueryResult<unknown>) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -149,33 +149,44 @@ function execute(database: SqliteDatabase, query: CompiledQuery): QueryResult<un
   return { rows: [], insertId: BigInt(lastInsertRowid), numAffectedRows: BigInt(changes) };
 }
 
+/** What the callers of a group hear when the group as a whole did not commit (their own statements had succeeded). */
+function groupFailed(error: unknown): Error {
+  return new Error(`SQLite: the write was not kept: its group commit failed (${(error as Error)?.message ?? error})`, {
+    cause: error,
+  });
+}
+
 /**
  * The driver behind `nodeSqliteDialect`: one SQLite connection, shared by every caller, with group commit.
  *
- * A write outside a transaction does not commit on its own. It joins the writes that other requests issue in the
- * same turn of the event loop, and all of them commit in one SQLite transaction when the turn's I/O is done
- * (`setImmediate`); each caller's promise settles after that commit, so what a caller has awaited is as durable as
- * before. In WAL mode a commit appends every page it changed to the log and updates the shared index under locks,
- * so sixteen token writes committed together cost far less than sixteen commits (docs/benchmarks.md).
+ * Every statement runs at once, in the order callers issue them, as with a plain connection: a read sees every write
+ * issued before it, so oidc-provider's "find the code, see it is unused, consume it" cannot interleave with another
+ * request's. What is deferred is the commit. The first write outside a transaction in a turn of the event loop opens
+ * a group (`begin immediate`); the writes after it, from any request, run inside it; when the turn's I/O is done
+ * (`setImmediate`) the group commits, and only then are its writers answered, so what a caller has awaited is as
+ * durable as before. In WAL mode a commit appends every page it changed to the log and updates the shared index under
+ * locks, so sixteen token writes committed together cost far less than sixteen commits (docs/benchmarks.md).
  *
- * - A statement that fails in a group (a unique violation, say) is undone on its own, as SQLite undoes a failed
- *   statement inside any transaction; only its caller sees the error and the rest commit. An error that ends the
- *   transaction itself (the disk is full, the commit fails) reaches every caller of the group: none of it was kept.
- * - Reads run at once. A read does not see a write still waiting for its group, which no caller has been told is
- *   done yet; a caller that awaited its write reads it back.
- * - A transaction (`db.transaction()`) has the connection to itself from `begin immediate` to its end: writes
- *   waiting for a group commit first, then the transaction, while everyone else's queries wait for it to finish.
+ * - A write that fails (a unique violation, say) is undone on its own, as SQLite undoes a failed statement inside any
+ *   transaction, and its caller is told at once; the rest of the group goes on. An error that ends the transaction
+ *   itself (the disk is full, the commit fails) reaches every writer of the group: none of it was kept.
+ * - A read while a group is open runs inside it and sees the group's writes, which only a failed commit could still
+ *   take back (the writers then hear of the failure; the reader has seen rows that are gone).
+ * - A transaction (`db.transaction()`) has the connection to itself from `begin immediate` to its end: the open group
+ *   commits first, and everyone else's statements wait for the transaction to finish.
+ * - `db.connection()` is not exclusive here (Kysely's adapter is told the driver coordinates callers); Portcullis
+ *   uses transactions for work that must not interleave.
  */
 class NodeSqliteDriver implements Driver {
   readonly #raw: DatabaseSync;
   readonly #database: SqliteDatabase;
-  readonly #onCommit: ((statements: number) => void) | undefined;
-  /** The connection whose transaction is open, and how the queries waiting for its end learn of it. */
+  readonly #onCommit: ((writes: number) => void) | undefined;
+  /** The connection whose transaction is open, and how the statements waiting for its end learn of it. */
   #holder: NodeSqliteConnection | undefined;
   #ended: Promise<void> = Promise.resolve();
   #end: () => void = () => {};
-  #pending: PendingWrite[] = [];
-  #scheduled = false;
+  /** The open group's writes (undefined: no group is open). */
+  #group: GroupWrite[] | undefined;
 
   constructor(raw: DatabaseSync, options: NodeSqliteOptions) {
     this.#raw = raw;
@@ -189,42 +200,43 @@ class NodeSqliteDriver implements Driver {
     return new NodeSqliteConnection(this);
   }
 
-  /** Runs `query` for `connection`: in its transaction, at once, or (a write outside one) in the next group. */
+  /** Runs `query` for `connection`: in its transaction, or at once (a write: in the open group, answered at commit). */
   async execute(connection: NodeSqliteConnection, query: CompiledQuery): Promise<QueryResult<unknown>> {
-    if (this.#holder !== connection) {
-      while (this.#holder) await this.#ended;
-      if (changesRows(query)) {
-        return new Promise((resolve, reject) => {
-          this.#pending.push({ query, resolve, reject });
-          if (!this.#scheduled) {
-            this.#scheduled = true;
-            setImmediate(() => this.#commitPending());
-          }
-        });
-      }
+    if (this.#holder === connection) return execute(this.#database, query);
+    while (this.#holder) await this.#ended;
+    if (!changesRows(query)) return execute(this.#database, query);
+    if (this.#group === undefined) {
+      this.#run('begin immediate');
+      this.#group = [];
+      setImmediate(() => this.#commitGroup());
     }
-    return execute(this.#database, query);
+    const group = this.#group;
+    let result: QueryResult<unknown>;
+    try {
+      result = execute(this.#database, query);
+    } catch (error) {
+      // SQLite undid this statement alone, unless the error ended the transaction: then the group is gone.
+      if (!this.#raw.isTransaction) this.#abandonGroup(error);
+      throw error;
+    }
+    return new Promise((resolve, reject) => group.push({ result, resolve, reject }));
   }
 
+  /** A select, read whole before its rows are handed out, so no other statement runs in the middle of it. */
   async *stream(connection: NodeSqliteConnection, query: CompiledQuery): AsyncIterableIterator<QueryResult<unknown>> {
     if (!SelectQueryNode.is(query.query)) throw new Error('node:sqlite: only a select can be streamed');
-    if (this.#holder !== connection) while (this.#holder) await this.#ended;
-    for (const row of this.#database.prepare(query.sql).iterate(query.parameters)) yield { rows: [row] };
+    const { rows } = await this.execute(connection, query);
+    for (const row of rows) yield { rows: [row] };
   }
 
   async beginTransaction(connection: NodeSqliteConnection): Promise<void> {
     while (this.#holder) await this.#ended;
+    this.#commitGroup();
+    this.#run('begin immediate');
     this.#holder = connection;
     this.#ended = new Promise((resolve) => {
       this.#end = resolve;
     });
-    this.#commitPending();
-    try {
-      this.#run('begin immediate');
-    } catch (error) {
-      this.#release();
-      throw error;
-    }
   }
 
   async commitTransaction(): Promise<void> {
@@ -242,17 +254,17 @@ class NodeSqliteDriver implements Driver {
 
   async savepoint(connection: NodeSqliteConnection, name: string): Promise<void> {
     this.#holding(connection);
-    this.#run(`savepoint "${name}"`);
+    this.#run(`savepoint ${quoted(name)}`);
   }
 
   async rollbackToSavepoint(connection: NodeSqliteConnection, name: string): Promise<void> {
     this.#holding(connection);
-    this.#run(`rollback to "${name}"`);
+    this.#run(`rollback to ${quoted(name)}`);
   }
 
   async releaseSavepoint(connection: NodeSqliteConnection, name: string): Promise<void> {
     this.#holding(connection);
-    this.#run(`release "${name}"`);
+    this.#run(`release ${quoted(name)}`);
   }
 
   async releaseConnection(): Promise<void> {}
@@ -260,7 +272,7 @@ class NodeSqliteDriver implements Driver {
   /** Closes the database once the writes issued before it (still on their way through Kysely) have committed. */
   async destroy(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
-    this.#commitPending();
+    this.#commitGroup();
     this.#database.close();
   }
 
@@ -277,54 +289,45 @@ class NodeSqliteDriver implements Driver {
     this.#end();
   }
 
-  /** Commits every write waiting for a group, in one transaction (a lone write commits on its own, as before). */
-  #commitPending(): void {
-    this.#scheduled = false;
-    const group = this.#pending;
-    if (group.length === 0) return;
-    this.#pending = [];
-    if (group.length === 1) {
-      const [write] = group;
-      try {
-        write.resolve(execute(this.#database, write.query));
-      } catch (error) {
-        write.reject(error);
-      }
-      this.#onCommit?.(1);
-      return;
-    }
-    const results: ({ ok: true; value: QueryResult<unknown> } | { ok: false; error: unknown })[] = [];
-    let failed: { error: unknown } | undefined;
+  /** Commits the open group, if any, and answers its writers. */
+  #commitGroup(): void {
+    const group = this.#group;
+    if (group === undefined) return;
+    this.#group = undefined;
     try {
-      this.#run('begin immediate');
-      for (const write of group) {
-        try {
-          results.push({ ok: true, value: execute(this.#database, write.query) });
-        } catch (error) {
-          // SQLite undid this statement alone, unless the error ended the transaction (then nothing was kept).
-          if (!this.#raw.isTransaction) throw error;
-          results.push({ ok: false, error });
-        }
-      }
       this.#run('commit');
     } catch (error) {
-      failed = { error };
       if (this.#raw.isTransaction) {
         try {
           this.#run('rollback');
         } catch {
-          // The connection reports the first error to every caller; a failed rollback adds nothing they can act on.
+          // The writers hear of the commit's failure; a failed rollback adds nothing they could act on.
         }
       }
+      for (const write of group) write.reject(groupFailed(error));
+      return;
     }
-    group.forEach((write, i) => {
-      const result = results[i];
-      if (failed) write.reject(failed.error);
-      else if (result.ok) write.resolve(result.value);
-      else write.reject(result.error);
-    });
-    if (!failed) this.#onCommit?.(group.length);
+    for (const write of group) write.resolve(write.result);
+    if (group.length > 0 && this.#onCommit) {
+      try {
+        this.#onCommit(group.length);
+      } catch {
+        // An observer's failure is not the writers' concern, nor a reason to stop committing.
+      }
+    }
   }
+
+  /** The open group's transaction ended without a commit (SQLite rolled it back): its writers are told. */
+  #abandonGroup(error: unknown): void {
+    const group = this.#group ?? [];
+    this.#group = undefined;
+    for (const write of group) write.reject(groupFailed(error));
+  }
+}
+
+/** An SQL identifier in double quotes (Kysely's savepoint names come from the caller). */
+function quoted(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 class NodeSqliteConnection implements DatabaseConnection {
@@ -349,7 +352,7 @@ class NodeSqliteAdapter extends SqliteAdapter {
 
 /**
  * A Kysely dialect on `node:sqlite`, with group commit (`NodeSqliteDriver`). Transactions are serialised: one holds
- * the connection from its `begin immediate` to its end, and other queries wait for it.
+ * the connection from its `begin immediate` to its end, and other statements wait for it.
  */
 export function nodeSqliteDialect(db: DatabaseSync, options: NodeSqliteOptions = {}): Dialect {
   return {
