@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { basicAuth, HttpClient, runLoad } from './load.ts';
 import { ServerProcess } from './server-process.ts';
 import { percentile } from './stats.ts';
-import { refreshStep, signIn, TOKEN_CONCURRENCY } from './token.bench.ts';
+import { countFromEnv, refreshChains, refreshStep, TOKEN_CONCURRENCY } from './token.bench.ts';
 import type { ServerReady, Usage } from './token-server.ts';
 
 type Server = ServerProcess<ServerReady, { op: 'usage' } | { op: 'stop' }>;
@@ -24,14 +24,6 @@ interface Side {
   readonly cpuMsPerRefresh: number[];
 }
 
-function countFromEnv(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, but it is '${text}'`);
-  return value;
-}
-
 async function start(tree: string): Promise<Side> {
   const script = pathToFileURL(resolve(tree, 'bench/token-server.ts'));
   const server: Server = await ServerProcess.start(script, 'portcullis');
@@ -40,8 +32,7 @@ async function start(tree: string): Promise<Side> {
   const users = ready.users ?? [];
   if (!web || users.length === 0) throw new Error(`${tree}: the server came without its web app and users`);
   const http = new HttpClient(TOKEN_CONCURRENCY);
-  const chains: string[] = [];
-  for (let i = 0; i < TOKEN_CONCURRENCY; i++) chains.push(await signIn(http, ready, users[i % users.length]));
+  const chains = await refreshChains(http, ready);
   const step = refreshStep(http, `${ready.issuer}/token`, basicAuth(web.clientId, web.clientSecret), chains);
   return { tree, server, http, step, cpuMsPerRefresh: [] };
 }

@@ -214,6 +214,14 @@ export async function signIn(http: HttpClient, ready: ServerReady, user: string)
   return tokens.refresh_token;
 }
 
+/** One refresh token per token worker, each from a sign-in of one of the server's users. */
+export async function refreshChains(http: HttpClient, ready: ServerReady): Promise<string[]> {
+  const users = ready.users ?? [];
+  const chains: string[] = [];
+  for (let i = 0; i < TOKEN_CONCURRENCY; i++) chains.push(await signIn(http, ready, users[i % users.length]));
+  return chains;
+}
+
 async function benchPortcullis(
   server: TokenServer,
   options: { requests: number; signIns: number },
@@ -235,8 +243,7 @@ async function benchPortcullis(
       }),
     );
 
-    const chains: string[] = [];
-    for (let i = 0; i < TOKEN_CONCURRENCY; i++) chains.push(await signIn(http, ready, users[i % users.length]));
+    const chains = await refreshChains(http, ready);
     rows.push(
       await measure(server, 'refresh token', {
         concurrency: TOKEN_CONCURRENCY,
@@ -383,7 +390,7 @@ async function withServer<T>(
 }
 
 /** A count from the environment, or the default; anything but a positive integer is refused by name. */
-function countFromEnv(name: string, fallback: number): number {
+export function countFromEnv(name: string, fallback: number): number {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);

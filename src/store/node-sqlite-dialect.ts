@@ -1,6 +1,6 @@
-// Lets Kysely's own SqliteDialect run on Node's built-in `node:sqlite` (DatabaseSync) instead of better-sqlite3:
-// a thin adapter giving DatabaseSync the few methods Kysely's SqliteDriver calls (prepare → reader/all/run/iterate),
-// with the prepared statements kept in a bounded cache, since Kysely prepares every query it runs.
+// Kysely on Node's built-in `node:sqlite` (DatabaseSync): a thin adapter giving DatabaseSync the better-sqlite3-shaped
+// methods (prepare → reader/all/run/iterate), with the prepared statements kept in a bounded cache since every query
+// is prepared before it runs, and a driver of our own on it with group commit (`NodeSqliteDriver`, below).
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import {
   type CompiledQuery,
@@ -21,13 +21,6 @@ import {
   type SqliteStatement,
   UpdateQueryNode,
 } from 'kysely';
-
-/**
- * Kysely opens transactions with a plain `begin`, which SQLite makes DEFERRED: a transaction that reads and then
- * writes can fail with SQLITE_BUSY when another process (the CLI beside the server) wrote in between, without the
- * busy timeout helping. `begin immediate` takes the write lock up front and waits for it instead.
- */
-const BEGIN = /^\s*begin\s*(transaction)?\s*;?\s*$/i;
 
 function toSqlite(value: unknown, index: number): SQLInputValue {
   if (typeof value === 'boolean') return value ? 1 : 0;
@@ -109,7 +102,7 @@ export function adaptDatabaseSync(db: DatabaseSync, cacheSize = STATEMENT_CACHE_
         cache.set(sql, cached);
         return cached;
       }
-      const statement = new NodeSqliteStatement(db, db.prepare(BEGIN.test(sql) ? 'begin immediate' : sql));
+      const statement = new NodeSqliteStatement(db, db.prepare(sql));
       if (cacheSize > 0) {
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
         cache.set(sql, statement);
@@ -229,6 +222,11 @@ class NodeSqliteDriver implements Driver {
     for (const row of rows) yield { rows: [row] };
   }
 
+  /**
+   * `begin immediate`, not SQLite's default DEFERRED `begin`: a transaction that reads and then writes could fail
+   * with SQLITE_BUSY when another process (the CLI beside the server) wrote in between, without the busy timeout
+   * helping; taking the write lock up front waits for it instead.
+   */
   async beginTransaction(connection: NodeSqliteConnection): Promise<void> {
     while (this.#holder) await this.#ended;
     this.#commitGroup();
