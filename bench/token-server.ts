@@ -42,6 +42,11 @@ export interface ServerReady {
   readonly automation: Client;
   /** A confidential web app with authorization_code + refresh_token (Portcullis only: the bare one uses the API). */
   readonly web?: Client & { readonly redirectUri: string };
+  /**
+   * A client whose ID tokens are ES256 (`id_token_signed_response_alg`); otherwise as `web` (Portcullis) or as
+   * `automation` (the bare provider), whose ID tokens are RS256.
+   */
+  readonly es256?: Client & { readonly redirectUri: string };
   /** Users with a password, for the sign-in flows (Portcullis only). */
   readonly users?: readonly string[];
   readonly password?: string;
@@ -50,7 +55,7 @@ export interface ServerReady {
 export type Question =
   | { readonly id: number; readonly op: 'usage' }
   | { readonly id: number; readonly op: 'hash-timing'; readonly samples: number; readonly parallel: number }
-  | { readonly id: number; readonly op: 'refresh-tokens'; readonly count: number }
+  | { readonly id: number; readonly op: 'refresh-tokens'; readonly count: number; readonly clientId: string }
   | { readonly id: number; readonly op: 'stop' };
 
 export interface Usage {
@@ -78,7 +83,7 @@ const REDIRECT_URI = 'http://127.0.0.1/bench/callback';
 
 export interface Running {
   readonly ready: ServerReady;
-  refreshTokens?(count: number): Promise<string[]>;
+  refreshTokens?(count: number, clientId: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -116,6 +121,12 @@ export async function startPortcullis(): Promise<Running> {
     clientType: 'confidential',
     redirectUris: [REDIRECT_URI],
   });
+  const es256 = await directory.applications.create({
+    displayName: 'Bench portal (ES256 ID tokens)',
+    clientType: 'confidential',
+    redirectUris: [REDIRECT_URI],
+    idTokenSignedResponseAlg: 'ES256',
+  });
   // A realistic small policy set, so every sign-in and refresh evaluates a location condition: loopback is the
   // trusted headquarters, and everything outside trusted locations is blocked.
   const policies = new PolicyRepository(scope);
@@ -146,6 +157,7 @@ export async function startPortcullis(): Promise<Running> {
       issuer: init.summary.issuer,
       automation: { clientId: init.summary.clientId, clientSecret: init.summary.clientSecret },
       web: { clientId: web.application.appId, clientSecret: web.secretText ?? '', redirectUri: REDIRECT_URI },
+      es256: { clientId: es256.application.appId, clientSecret: es256.secretText ?? '', redirectUri: REDIRECT_URI },
       users,
       password: PASSWORD,
     },
@@ -167,6 +179,7 @@ export async function startBareProvider(): Promise<Running> {
   const ec = await generateKeyPair('ES256', { extractable: true });
   const ecJwk = { ...(await exportJWK(ec.privateKey)), kid: 'bench-ec', alg: 'ES256', use: 'sig' };
   const automation = { clientId: 'bench-client', clientSecret: 'bench-secret-that-is-long-enough-for-hs256-0123' };
+  const es256 = { clientId: 'bench-client-es256', clientSecret: automation.clientSecret, redirectUri: REDIRECT_URI };
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -180,6 +193,14 @@ export async function startBareProvider(): Promise<Running> {
         grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: [REDIRECT_URI],
+      },
+      {
+        client_id: es256.clientId,
+        client_secret: es256.clientSecret,
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [REDIRECT_URI],
+        id_token_signed_response_alg: 'ES256',
       },
     ],
     jwks: { keys: [jwk as never, ecJwk as never] },
@@ -218,15 +239,15 @@ export async function startBareProvider(): Promise<Running> {
   });
   server.on('request', provider.callback());
   return {
-    ready: { op: 'ready', kind: 'oidc-provider', store: 'memory', url, issuer: url, automation },
-    /** Refresh tokens issued through the provider's own models (no sign-in UI), one grant each. */
-    async refreshTokens(count) {
-      const client = await provider.Client.find(automation.clientId);
-      if (!client) throw new Error('the bench client is missing');
+    ready: { op: 'ready', kind: 'oidc-provider', store: 'memory', url, issuer: url, automation, es256 },
+    /** Refresh tokens of `clientId` issued through the provider's own models (no sign-in UI), one grant each. */
+    async refreshTokens(count, clientId) {
+      const client = await provider.Client.find(clientId);
+      if (!client) throw new Error(`the bench client ${clientId} is missing`);
       const tokens: string[] = [];
       for (let i = 0; i < count; i++) {
         const accountId = `user${i}`;
-        const grant = new provider.Grant({ accountId, clientId: automation.clientId });
+        const grant = new provider.Grant({ accountId, clientId });
         grant.addOIDCScope('openid offline_access');
         const grantId = await grant.save();
         const token = new provider.RefreshToken({
@@ -313,7 +334,7 @@ async function main(): Promise<void> {
           break;
         case 'refresh-tokens': {
           if (!running.refreshTokens) throw new Error(`${kind} does not hand out refresh tokens over IPC`);
-          send({ id: question.id, answer: await running.refreshTokens(question.count) });
+          send({ id: question.id, answer: await running.refreshTokens(question.count, question.clientId) });
           break;
         }
         case 'stop':

@@ -25,7 +25,7 @@ export const SIGN_IN_CONCURRENCY = 4;
 export interface TokenBenchRow {
   readonly server: ServerKind;
   readonly store: ServerReady['store'];
-  readonly operation: 'client credentials' | 'refresh token' | 'password sign-in';
+  readonly operation: 'client credentials' | 'refresh token' | 'refresh token, ES256 ID token' | 'password sign-in';
   readonly concurrency: number;
   readonly load: LoadResult;
   /** Server process CPU (all threads) per operation, in milliseconds. */
@@ -174,8 +174,12 @@ class Browser {
  * → the sign-in page → the password form post (first factor, lockout, Conditional Access, sign-in log, session)
  * → redirects back with a code → the code exchanged at the token endpoint. Returns the refresh token.
  */
-export async function signIn(http: HttpClient, ready: ServerReady, user: string): Promise<string> {
-  const web = ready.web;
+export async function signIn(
+  http: HttpClient,
+  ready: ServerReady,
+  user: string,
+  web: ServerReady['web'] = ready.web,
+): Promise<string> {
   if (!web || !ready.password) throw new Error('the server has no web app to sign in to');
   const verifier = randomBytes(32).toString('base64url');
   const authorize = new URL(`${ready.issuer}/auth`);
@@ -214,11 +218,15 @@ export async function signIn(http: HttpClient, ready: ServerReady, user: string)
   return tokens.refresh_token;
 }
 
-/** One refresh token per token worker, each from a sign-in of one of the server's users. */
-export async function refreshChains(http: HttpClient, ready: ServerReady): Promise<string[]> {
+/** One refresh token per token worker, each from a sign-in of one of the server's users to `web`. */
+export async function refreshChains(
+  http: HttpClient,
+  ready: ServerReady,
+  web: ServerReady['web'] = ready.web,
+): Promise<string[]> {
   const users = ready.users ?? [];
   const chains: string[] = [];
-  for (let i = 0; i < TOKEN_CONCURRENCY; i++) chains.push(await signIn(http, ready, users[i % users.length]));
+  for (let i = 0; i < TOKEN_CONCURRENCY; i++) chains.push(await signIn(http, ready, users[i % users.length], web));
   return chains;
 }
 
@@ -227,9 +235,10 @@ async function benchPortcullis(
   options: { requests: number; signIns: number },
 ): Promise<TokenBenchRow[]> {
   const ready = server.ready;
-  const web = ready.web;
+  const { web, es256 } = ready;
   const users = ready.users ?? [];
-  if (!web || users.length === 0) throw new Error('the Portcullis server came without its web app and users');
+  if (!web || !es256 || users.length === 0)
+    throw new Error('the Portcullis server came without its web apps and users');
   const http = new HttpClient(TOKEN_CONCURRENCY);
   const warmup = Math.ceil(options.requests / 10);
   try {
@@ -250,6 +259,16 @@ async function benchPortcullis(
         warmup,
         total: options.requests,
         step: refreshStep(http, `${ready.issuer}/token`, basicAuth(web.clientId, web.clientSecret), chains),
+      }),
+    );
+
+    const es256Chains = await refreshChains(http, ready, es256);
+    rows.push(
+      await measure(server, 'refresh token, ES256 ID token', {
+        concurrency: TOKEN_CONCURRENCY,
+        warmup,
+        total: options.requests,
+        step: refreshStep(http, `${ready.issuer}/token`, basicAuth(es256.clientId, es256.clientSecret), es256Chains),
       }),
     );
 
@@ -281,19 +300,28 @@ async function benchBareProvider(server: TokenServer, options: { requests: numbe
       total: options.requests,
       step: clientCredentialsStep(http, ready),
     });
-    const chains = await server.ask<string[]>({ op: 'refresh-tokens', count: TOKEN_CONCURRENCY });
-    const refresh = await measure(server, 'refresh token', {
-      concurrency: TOKEN_CONCURRENCY,
-      warmup,
-      total: options.requests,
-      step: refreshStep(
-        http,
-        `${ready.issuer}/token`,
-        basicAuth(ready.automation.clientId, ready.automation.clientSecret),
-        chains,
-      ),
-    });
-    return [cc, refresh];
+    const rows = [cc];
+    const refreshes = [
+      { operation: 'refresh token', client: ready.automation },
+      { operation: 'refresh token, ES256 ID token', client: ready.es256 },
+    ] as const;
+    for (const { operation, client } of refreshes) {
+      if (!client) throw new Error(`the bare provider has no client for '${operation}'`);
+      const chains = await server.ask<string[]>({
+        op: 'refresh-tokens',
+        count: TOKEN_CONCURRENCY,
+        clientId: client.clientId,
+      });
+      rows.push(
+        await measure(server, operation, {
+          concurrency: TOKEN_CONCURRENCY,
+          warmup,
+          total: options.requests,
+          step: refreshStep(http, `${ready.issuer}/token`, basicAuth(client.clientId, client.clientSecret), chains),
+        }),
+      );
+    }
+    return rows;
   } finally {
     http.close();
   }
@@ -477,9 +505,11 @@ export function formatToken(r: TokenBenchResult): string {
   lines.push('');
   for (const row of r.rows.filter((x) => x.server === 'portcullis' && x.operation !== 'password sign-in')) {
     const met = row.perCore >= GRANTS_PER_CORE_TARGET;
+    const bare = r.rows.find((x) => x.server === 'oidc-provider' && x.operation === row.operation);
     lines.push(
       `Target ${row.operation} ≥ ${GRANTS_PER_CORE_TARGET}/s per core (${row.store}): ` +
-        `${met ? 'met' : 'NOT met'} (${whole(row.perCore)}/s).`,
+        `${met ? 'met' : 'NOT met'} (${whole(row.perCore)}/s` +
+        (bare ? `; ${fixed(bare.perCore / row.perCore, 2)}× the CPU of the bare provider).` : ').'),
     );
   }
   if (r.postgresSkipped) lines.push('', `PostgreSQL not measured: ${r.postgresSkipped}`);

@@ -2,6 +2,8 @@
 // (`web`, `spa`, `publicClient`); a Portcullis application is one OIDC client, either confidential (a web app:
 // `web.redirectUris`, secrets) or public (`publicClient.redirectUris`, PKCE, no secret). Secrets come only from
 // addPassword, are shown once in its answer and kept as hashes. Every change is recorded in the directory audit log.
+// One property is Portcullis's own: `idTokenSignedResponseAlg` ('RS256', the default, or 'ES256'), how the
+// application's ID tokens are signed; Graph tools that do not know it leave it as it is.
 //
 //   GET    /applications                       a Graph page: $top, $select, $filter, @odata.nextLink
 //   GET    /applications/{id}                  $select
@@ -12,7 +14,12 @@
 //   POST   /applications/{id}/removePassword   204
 import type { FastifyInstance } from 'fastify';
 import type { AuditEvent, AuditModifiedProperty } from '../audit/directory-audit-port.ts';
-import type { Application, GrantType, PasswordCredential } from '../directory/applications.ts';
+import {
+  type Application,
+  DEFAULT_ID_TOKEN_SIGNING_ALGORITHM,
+  type GrantType,
+  type PasswordCredential,
+} from '../directory/applications.ts';
 import { directoryFor } from '../directory/directory.ts';
 import { builtInRole, GLOBAL_ADMINISTRATOR } from '../directory/roles.ts';
 import { HttpError } from '../http/graph-error.ts';
@@ -54,6 +61,7 @@ export const APPLICATION: EntityType = {
     'publicClient',
     'passwordCredentials',
     'keyCredentials',
+    'idTokenSignedResponseAlg',
   ],
   filterable: {
     id: 'string',
@@ -62,6 +70,7 @@ export const APPLICATION: EntityType = {
     signInAudience: 'string',
     isFallbackPublicClient: 'boolean',
     createdDateTime: 'date',
+    idTokenSignedResponseAlg: 'string',
   },
 };
 
@@ -75,10 +84,11 @@ const WRITABLE = [
   'keyCredentials',
   'passwordCredentials',
   'requiredResourceAccess',
+  'idTokenSignedResponseAlg',
 ];
 /** The one sign-in audience Portcullis has: the tenant's own accounts. */
 const AUDIENCE = 'AzureADMyOrg';
-const AUDITED = ['displayName', 'web', 'publicClient'];
+const AUDITED = ['displayName', 'web', 'publicClient', 'idTokenSignedResponseAlg'];
 const SECRETS_ACTIVITY = 'Update application – Certificates and secrets management';
 
 /** Graph's `application` for a directory application. */
@@ -100,7 +110,17 @@ export function graphApplication(app: Application): Record<string, unknown> {
     publicClient: { redirectUris: confidential ? [] : [...app.redirectUris] },
     passwordCredentials: app.passwordCredentials.map((c) => graphPasswordCredential(c)),
     keyCredentials: [],
+    // A Portcullis extension (Graph has no such property; Entra signs with RS256 only): OpenID Connect's
+    // id_token_signed_response_alg, camel-cased.
+    idTokenSignedResponseAlg: app.idTokenSignedResponseAlg,
   };
+}
+
+/** The ID-token algorithm a request asks for: undefined to leave it, null for the default (RS256). */
+function idTokenAlgOf(body: Record<string, unknown>): { idTokenSignedResponseAlg?: string } {
+  const value = body.idTokenSignedResponseAlg;
+  if (value === undefined) return {};
+  return { idTokenSignedResponseAlg: value === null ? DEFAULT_ID_TOKEN_SIGNING_ALGORITHM : (value as string) };
 }
 
 function graphPasswordCredential(c: PasswordCredential, secretText: string | null = null): Record<string, unknown> {
@@ -148,6 +168,7 @@ export function registerApplications(app: FastifyInstance, options: DirectoryRou
             // Entra accepts a post-logout redirect only to a registered redirect URI: the same list.
             postLogoutRedirectUris: platform.redirectUris,
             grantTypes: grantsFor(platform.clientType, platform.redirectUris, undefined),
+            ...idTokenAlgOf(body),
             initialSecret: false,
           });
           const shaped = graphApplication(application);
@@ -179,6 +200,7 @@ export function registerApplications(app: FastifyInstance, options: DirectoryRou
           const urisChange = platform.given;
           const updated = await directoryFor(tx).applications.update(current.id, {
             ...(body.displayName !== undefined ? { displayName: body.displayName as string } : {}),
+            ...idTokenAlgOf(body),
             ...(urisChange
               ? {
                   redirectUris: platform.redirectUris,

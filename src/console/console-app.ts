@@ -43,6 +43,7 @@ export async function ensureConsoleApplication(scope: TenantScope, publicUrl: st
         post_logout_redirect_uris: JSON.stringify([home]),
         grant_types: JSON.stringify(['authorization_code']),
         client_secrets: '[]',
+        id_token_signed_response_alg: null,
         created_at: now,
         modified_at: now,
       });

@@ -13,6 +13,7 @@ const COLUMNS = [
   'post_logout_redirect_uris',
   'grant_types',
   'client_secrets',
+  'id_token_signed_response_alg',
   'created_at',
   'modified_at',
 ] as const;

@@ -92,6 +92,11 @@ const badApps: Array<{ name: string; input: unknown; message: RegExp }> = [
     message: /refresh_token comes only with authorization_code/,
   },
   {
+    name: 'an ID-token algorithm without a key (HS256 would sign with the client secret)',
+    input: { ...payroll, idTokenSignedResponseAlg: 'HS256' },
+    message: /idTokenSignedResponseAlg: must be one of RS256, ES256 but it is 'HS256'/,
+  },
+  {
     name: 'the code grant without a redirect URI',
     input: { ...payroll, redirectUris: [] },
     message: /needs at least one redirect URI/,
@@ -178,6 +183,32 @@ for (const db of storesUnderTest()) {
     assert.deepEqual(created.application.redirectUris, mobile.redirectUris);
     await assert.rejects(apps.addSecret(created.application.id), invalidWith(/a public client has no secrets/));
     assert.deepEqual(await apps.getByAppId(created.application.appId), created.application);
+  });
+
+  test(`${db.name}: ID tokens are RS256 unless the app asks for ES256; rows from before the setting read as RS256`, async () => {
+    const store = await db.open();
+    const { contoso } = await twoTenants(store);
+    const scope = store.forTenant(contoso);
+    const apps = new Applications(scope);
+    const plain = (await apps.create(payroll)).application;
+    assert.equal(plain.idTokenSignedResponseAlg, 'RS256');
+    const es = (await apps.create({ ...mobile, idTokenSignedResponseAlg: 'ES256' })).application;
+    assert.equal((await apps.getByAppId(es.appId))?.idTokenSignedResponseAlg, 'ES256');
+    await scope
+      .updateTable('applications', { id_token_signed_response_alg: null })
+      .where('id', '=', plain.id)
+      .execute();
+    assert.equal((await apps.get(plain.id))?.idTokenSignedResponseAlg, 'RS256', 'null is the default');
+    assert.equal(
+      (await apps.update(plain.id, { idTokenSignedResponseAlg: 'ES256' }))?.idTokenSignedResponseAlg,
+      'ES256',
+    );
+    assert.equal((await apps.update(plain.id, { displayName: 'Payroll 2' }))?.idTokenSignedResponseAlg, 'ES256');
+    await assert.rejects(
+      apps.update(plain.id, { idTokenSignedResponseAlg: 'none' }),
+      invalidWith(/idTokenSignedResponseAlg: must be one of RS256, ES256 but it is 'none'/),
+    );
+    assert.equal((await apps.get(plain.id))?.idTokenSignedResponseAlg, 'ES256', 'a refused change writes nothing');
   });
 
   test(`${db.name}: a daemon with only client credentials needs no redirect URI`, async () => {

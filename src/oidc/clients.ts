@@ -3,9 +3,16 @@
 // version that checks the directory's hashes (SHA-256, constant time, expiry) instead, and the metadata carries a
 // placeholder that no one knows, so the real secret is never in memory or in the database in clear.
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import { decodeProtectedHeader } from 'jose';
 import type Provider from 'oidc-provider';
 import type { AdapterPayload } from 'oidc-provider';
-import type { Application, Applications, ClientRecord } from '../directory/applications.ts';
+import {
+  type Application,
+  type Applications,
+  type ClientRecord,
+  ID_TOKEN_SIGNING_ALGORITHMS,
+  type IdTokenSigningAlgorithm,
+} from '../directory/applications.ts';
 
 const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:/i;
 
@@ -24,6 +31,7 @@ export function clientMetadata(app: Application, placeholder: string): AdapterPa
     grant_types: [...app.grantTypes],
     response_types: app.grantTypes.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: confidential ? 'client_secret_basic' : 'none',
+    id_token_signed_response_alg: app.idTokenSignedResponseAlg,
     ...(confidential ? { client_secret: placeholder } : {}),
   };
 }
@@ -78,5 +86,38 @@ export function directoryClients(applications: Applications): {
         return (await applications.verifySecret(this.clientId, actual)) !== undefined;
       };
     },
+  };
+}
+
+type IdTokenValidate = (jwt: string, client: { idTokenSignedResponseAlg: string }) => Promise<unknown>;
+
+/**
+ * Keeps an application's earlier ID tokens good as `id_token_hint` (at sign-out, or in an authorization request) after
+ * its `idTokenSignedResponseAlg` changed. oidc-provider verifies a hint with the client's current algorithm only, so
+ * a hint signed before the change would be refused and the user could not sign out from the app. A hint that fails
+ * is verified again with the algorithm its header names, when that is one of the tenant's own signing algorithms:
+ * both keys are the tenant's and asymmetric (no HS*), so nothing Portcullis did not sign gets through.
+ */
+export function acceptEarlierIdTokenAlgorithms(provider: Provider): void {
+  const IdToken = provider.IdToken as unknown as { validate: IdTokenValidate };
+  const validate = IdToken.validate.bind(IdToken);
+  IdToken.validate = async (jwt, client) => {
+    try {
+      return await validate(jwt, client);
+    } catch (error) {
+      let alg: string | undefined;
+      try {
+        alg = decodeProtectedHeader(jwt).alg;
+      } catch {
+        throw error;
+      }
+      if (
+        alg === client.idTokenSignedResponseAlg ||
+        !ID_TOKEN_SIGNING_ALGORITHMS.includes(alg as IdTokenSigningAlgorithm)
+      ) {
+        throw error;
+      }
+      return validate(jwt, Object.create(client, { idTokenSignedResponseAlg: { value: alg } }));
+    }
   };
 }

@@ -16,7 +16,7 @@ import { html, page, trusted } from '../signin/html.ts';
 import { problemPage } from '../signin/pages.ts';
 import type { SignInServices } from '../signin/ports.ts';
 import type { TenantScope } from '../store/tenant-scope.ts';
-import { directoryClients } from './clients.ts';
+import { acceptEarlierIdTokenAlgorithms, directoryClients } from './clients.ts';
 import { payloadAdapter } from './payload-adapter.ts';
 import { type GrantSignInContext, reevaluateAtRefresh, rememberAccountUser } from './refresh-check.ts';
 import { httpContextOf } from './request-context.ts';
@@ -286,6 +286,7 @@ ${trusted(form)}
 
   const provider = new Provider(issuer, configuration);
   clients.install(provider);
+  acceptEarlierIdTokenAlgorithms(provider);
   // Signing out ends the Portcullis session too (and with it the refresh tokens of its grants); "Sign out
   // everywhere" ends every session of the user. Runs after oidc-provider has accepted the form (its xsrf check).
   provider.use(async (ctx, next) => {

@@ -84,6 +84,8 @@ export interface ApplicationsTable {
   grant_types: string;
   /** JSON array of stored client secrets (hashes only); see directory/applications.ts. */
   client_secrets: string;
+  /** OpenID Connect's id_token_signed_response_alg: 'RS256' or 'ES256'; null is RS256 (0007_id_token_alg). */
+  id_token_signed_response_alg: string | null;
   created_at: EpochMs;
   modified_at: EpochMs;
 }

@@ -51,6 +51,7 @@ for (const db of storesUnderTest()) {
       '0004_gateway',
       '0005_directory_audit',
       '0006_index_tuning',
+      '0007_id_token_alg',
     ]);
     assert.deepEqual(await store.migrate(), []);
   });

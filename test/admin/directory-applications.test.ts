@@ -42,6 +42,7 @@ describe('admin API: applications', () => {
     assert.deepEqual(created.body.spa, { redirectUris: [] });
     assert.equal(created.body.isFallbackPublicClient, false);
     assert.deepEqual(created.body.passwordCredentials, []);
+    assert.equal(created.body.idTokenSignedResponseAlg, 'RS256', 'ID tokens are RS256 unless the app asks');
     web = created.body;
     const [record] = await d.audits('Add application');
     assert.equal(record.event.category, 'ApplicationManagement');
@@ -242,6 +243,55 @@ describe('admin API: applications', () => {
     );
     assert.deepEqual((await d.call('GET', `/applications/${web.id}`)).body.passwordCredentials, []);
     await assert.rejects(tokenWith(web.appId, secret.secretText), 'the removed secret no longer gets a token');
+  });
+
+  test('idTokenSignedResponseAlg: ES256 on create or by PATCH (audited), $filter, null resets, a bad value is a 400', async () => {
+    const created = await d.call('POST', '/applications', {
+      body: {
+        displayName: 'Field app',
+        publicClient: { redirectUris: ['com.contoso.field:/callback'] },
+        idTokenSignedResponseAlg: 'ES256',
+      },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.idTokenSignedResponseAlg, 'ES256');
+    const id = created.body.id;
+    const filtered = await d.call('GET', "/applications?$filter=idTokenSignedResponseAlg eq 'ES256'&$select=id");
+    assert.deepEqual(
+      filtered.body.value.map((a: { id: string }) => a.id),
+      [id],
+    );
+
+    for (const bad of ['HS256', 'none', 'es256', 42]) {
+      assertGraphError(
+        await d.call('PATCH', `/applications/${id}`, { body: { idTokenSignedResponseAlg: bad } }),
+        400,
+        'Request_BadRequest',
+        /^idTokenSignedResponseAlg: must be one of RS256, ES256 but it is /,
+      );
+    }
+    assertGraphError(
+      await d.call('POST', '/applications', {
+        body: { displayName: 'Bad alg', web: { redirectUris: [] }, idTokenSignedResponseAlg: 'PS512' },
+      }),
+      400,
+      'Request_BadRequest',
+      /idTokenSignedResponseAlg: must be one of RS256, ES256 but it is 'PS512'/,
+    );
+    assert.equal(
+      (await d.call('GET', "/applications?$filter=displayName eq 'Bad alg'&$select=id")).body.value.length,
+      0,
+      'nothing written',
+    );
+    assert.equal((await d.call('GET', `/applications/${id}`)).body.idTokenSignedResponseAlg, 'ES256', 'unchanged');
+
+    const reset = await d.call('PATCH', `/applications/${id}`, { body: { idTokenSignedResponseAlg: null } });
+    assert.equal(reset.status, 204, JSON.stringify(reset.body));
+    assert.equal((await d.call('GET', `/applications/${id}`)).body.idTokenSignedResponseAlg, 'RS256');
+    const [record] = (await d.audits('Update application')).filter((a) => a.event.targets[0].id === id);
+    assert.deepEqual(record.event.targets[0].modifiedProperties, [
+      { displayName: 'idTokenSignedResponseAlg', oldValue: 'ES256', newValue: 'RS256' },
+    ]);
   });
 
   test('delete: 204, then 404; audited', async () => {

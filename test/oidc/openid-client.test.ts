@@ -1,10 +1,19 @@
 // A real relying party (openid-client v6) against a running Portcullis: client credentials; authorization code +
 // PKCE with a real password sign-in through the HTML forms; refresh with rotation; refresh from a location that is
-// now blocked; revocation; RP-initiated logout.
+// now blocked; revocation; RP-initiated logout; an application registered for ES256 ID tokens.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  generateKeyPair,
+  type JSONWebKeySet,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import * as client from 'openid-client';
+import { directoryFor } from '../../src/directory/directory.ts';
 import { createTenant } from '../../src/directory/tenants.ts';
 import { ADMIN_API_RESOURCE, ADMIN_API_SCOPE } from '../../src/oidc/provider.ts';
 import { actionOf, Browser, csrfOf, type Harness, PASSWORDS, startHarness } from './harness.ts';
@@ -231,6 +240,69 @@ describe('openid-client against Portcullis', () => {
     const response = await new Browser().request(url.href);
     assert.equal(response.status, 400);
     assert.equal(response.headers.get('location'), null);
+  });
+
+  test('an application registered for ES256 ID tokens gets them at sign-in and at every refresh; back to RS256 on change', async () => {
+    const applications = directoryFor(h.store.forTenant(h.tenantId)).applications;
+    const redirectUri = 'http://127.0.0.1/mobile/callback';
+    const { application } = await applications.create({
+      displayName: 'Contoso Mobile',
+      clientType: 'public',
+      redirectUris: [redirectUri],
+      idTokenSignedResponseAlg: 'ES256',
+    });
+    // The relying party registers the algorithm too (OpenID Connect's client metadata), so it accepts nothing else.
+    const config = await client.discovery(
+      new URL(h.issuer),
+      application.appId,
+      { id_token_signed_response_alg: 'ES256' },
+      client.None(),
+      insecure,
+    );
+    const jwks = createLocalJWKSet((await (await fetch(`${h.issuer}/jwks`)).json()) as JSONWebKeySet);
+    const verifier = client.randomPKCECodeVerifier();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: 'openid offline_access',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    const done = await signIn(h, url, { name: 'alice@contoso.example', password: PASSWORDS.alice });
+    const callback = done.left ?? '';
+    assert.ok(callback.startsWith(redirectUri), `back to the app, got ${done.response.status}`);
+    const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
+      pkceCodeVerifier: verifier,
+      expectedState: client.skipStateCheck,
+    });
+    const { payload, protectedHeader } = await jwtVerify(tokens.id_token ?? '', jwks, { issuer: h.issuer });
+    assert.equal(protectedHeader.alg, 'ES256');
+    assert.equal(payload.aud, application.appId);
+    assert.equal(payload.sub, h.users.alice);
+    assert.ok(tokens.refresh_token);
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+    assert.equal(decodeProtectedHeader(refreshed.id_token ?? '').alg, 'ES256', 'the refresh signs with ES256 too');
+    assert.equal((await jwtVerify(refreshed.id_token ?? '', jwks)).payload.sub, h.users.alice);
+
+    // The algorithm is read with the client at each request: a change applies to the next token issued.
+    await applications.update(application.id, { idTokenSignedResponseAlg: 'RS256' });
+    const rsConfig = await client.discovery(new URL(h.issuer), application.appId, undefined, client.None(), insecure);
+    assert.ok(refreshed.refresh_token);
+    const again = await client.refreshTokenGrant(rsConfig, refreshed.refresh_token);
+    assert.equal(decodeProtectedHeader(again.id_token ?? '').alg, 'RS256');
+    assert.equal((await jwtVerify(again.id_token ?? '', jwks)).payload.sub, h.users.alice);
+
+    // An ID token from before the change is still a good id_token_hint at sign-out: the confirmation, not an error.
+    const signOut = async (hint: string) =>
+      (await done.browser.follow(client.buildEndSessionUrl(rsConfig, { id_token_hint: hint }).href, h.url)).response;
+    assert.match(await (await signOut(tokens.id_token ?? '')).text(), /Sign out\?/);
+    // One that names ES256 but was not signed with the tenant's key is refused.
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = await new SignJWT(decodeJwt(tokens.id_token ?? ''))
+      .setProtectedHeader(decodeProtectedHeader(tokens.id_token ?? '') as { alg: string })
+      .sign(privateKey);
+    const refused = await signOut(forged);
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /could not validate id_token_hint/);
   });
 
   test('signing-key rotation: the JWKS publishes the new keys beside the previous ones, and new tokens use them', async () => {

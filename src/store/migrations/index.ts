@@ -7,6 +7,7 @@ import * as m0003 from './0003_sessions.ts';
 import * as m0004 from './0004_gateway.ts';
 import * as m0005 from './0005_directory_audit.ts';
 import * as m0006 from './0006_index_tuning.ts';
+import * as m0007 from './0007_id_token_alg.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001,
@@ -15,6 +16,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0004_gateway': m0004,
   '0005_directory_audit': m0005,
   '0006_index_tuning': m0006,
+  '0007_id_token_alg': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {
