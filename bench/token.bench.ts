@@ -9,6 +9,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { decodeProtectedHeader } from 'jose';
 import pg from 'pg';
 import { OWASP_ARGON2ID } from '../src/auth/password-hash.ts';
 import { ADMIN_API_SCOPE } from '../src/oidc/provider.ts';
@@ -107,8 +108,17 @@ function clientCredentialsStep(http: HttpClient, ready: ServerReady): () => Prom
   };
 }
 
-/** Each worker refreshes its own chain: every request spends the refresh token the previous answer gave it. */
-export function refreshStep(http: HttpClient, url: string, authorization: string, chains: string[]) {
+/**
+ * Each worker refreshes its own chain: every request spends the refresh token the previous answer gave it. With
+ * `idTokenAlg`, each answer's ID token must be signed with it (so a row is measuring what its label says).
+ */
+export function refreshStep(
+  http: HttpClient,
+  url: string,
+  authorization: string,
+  chains: string[],
+  idTokenAlg?: 'RS256' | 'ES256',
+) {
   return async (worker: number) => {
     const previous = chains[worker];
     const body = json(
@@ -121,6 +131,10 @@ export function refreshStep(http: HttpClient, url: string, authorization: string
     );
     if (typeof body.refresh_token !== 'string' || body.refresh_token === previous) {
       throw new Error('refresh token grant: the refresh token was not rotated');
+    }
+    if (idTokenAlg !== undefined) {
+      const alg = typeof body.id_token === 'string' ? decodeProtectedHeader(body.id_token).alg : 'no ID token';
+      if (alg !== idTokenAlg) throw new Error(`refresh token grant: the ID token is ${alg}, not ${idTokenAlg}`);
     }
     chains[worker] = body.refresh_token;
   };
@@ -258,7 +272,7 @@ async function benchPortcullis(
         concurrency: TOKEN_CONCURRENCY,
         warmup,
         total: options.requests,
-        step: refreshStep(http, `${ready.issuer}/token`, basicAuth(web.clientId, web.clientSecret), chains),
+        step: refreshStep(http, `${ready.issuer}/token`, basicAuth(web.clientId, web.clientSecret), chains, 'RS256'),
       }),
     );
 
@@ -268,7 +282,13 @@ async function benchPortcullis(
         concurrency: TOKEN_CONCURRENCY,
         warmup,
         total: options.requests,
-        step: refreshStep(http, `${ready.issuer}/token`, basicAuth(es256.clientId, es256.clientSecret), es256Chains),
+        step: refreshStep(
+          http,
+          `${ready.issuer}/token`,
+          basicAuth(es256.clientId, es256.clientSecret),
+          es256Chains,
+          'ES256',
+        ),
       }),
     );
 
@@ -302,10 +322,10 @@ async function benchBareProvider(server: TokenServer, options: { requests: numbe
     });
     const rows = [cc];
     const refreshes = [
-      { operation: 'refresh token', client: ready.automation },
-      { operation: 'refresh token, ES256 ID token', client: ready.es256 },
+      { operation: 'refresh token', client: ready.automation, alg: 'RS256' },
+      { operation: 'refresh token, ES256 ID token', client: ready.es256, alg: 'ES256' },
     ] as const;
-    for (const { operation, client } of refreshes) {
+    for (const { operation, client, alg } of refreshes) {
       if (!client) throw new Error(`the bare provider has no client for '${operation}'`);
       const chains = await server.ask<string[]>({
         op: 'refresh-tokens',
@@ -317,7 +337,13 @@ async function benchBareProvider(server: TokenServer, options: { requests: numbe
           concurrency: TOKEN_CONCURRENCY,
           warmup,
           total: options.requests,
-          step: refreshStep(http, `${ready.issuer}/token`, basicAuth(client.clientId, client.clientSecret), chains),
+          step: refreshStep(
+            http,
+            `${ready.issuer}/token`,
+            basicAuth(client.clientId, client.clientSecret),
+            chains,
+            alg,
+          ),
         }),
       );
     }

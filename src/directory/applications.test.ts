@@ -199,6 +199,11 @@ for (const db of storesUnderTest()) {
       .where('id', '=', plain.id)
       .execute();
     assert.equal((await apps.get(plain.id))?.idTokenSignedResponseAlg, 'RS256', 'null is the default');
+    await assert.rejects(
+      scope.updateTable('applications', { id_token_signed_response_alg: 'HS256' }).where('id', '=', plain.id).execute(),
+      /check constraint/i,
+      'the database refuses any other algorithm',
+    );
     assert.equal(
       (await apps.update(plain.id, { idTokenSignedResponseAlg: 'ES256' }))?.idTokenSignedResponseAlg,
       'ES256',

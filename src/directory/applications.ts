@@ -22,8 +22,9 @@ export type GrantType = (typeof GRANT_TYPES)[number];
 /**
  * How the application's ID tokens are signed (OpenID Connect's `id_token_signed_response_alg`). RS256 is the default,
  * the one OpenID Connect gives a client that registers none and the one every relying-party library checks; ES256
- * is for clients that ask for it: its signature costs a sixth of RS256's CPU at the token endpoint, and its tokens
- * are shorter. Each tenant has a key of each kind (src/oidc/signing-keys.ts).
+ * is for clients that ask for it: its signature costs a fraction of RS256's CPU, which makes a refresh about a third
+ * cheaper at the token endpoint (docs/benchmarks.md), and its tokens are shorter. Each tenant has a key of each kind
+ * (src/oidc/signing-keys.ts).
  */
 export const ID_TOKEN_SIGNING_ALGORITHMS = ['RS256', 'ES256'] as const;
 export type IdTokenSigningAlgorithm = (typeof ID_TOKEN_SIGNING_ALGORITHMS)[number];

@@ -95,8 +95,10 @@ type IdTokenValidate = (jwt: string, client: { idTokenSignedResponseAlg: string 
  * Keeps an application's earlier ID tokens good as `id_token_hint` (at sign-out, or in an authorization request) after
  * its `idTokenSignedResponseAlg` changed. oidc-provider verifies a hint with the client's current algorithm only, so
  * a hint signed before the change would be refused and the user could not sign out from the app. A hint that fails
- * is verified again with the algorithm its header names, when that is one of the tenant's own signing algorithms:
- * both keys are the tenant's and asymmetric (no HS*), so nothing Portcullis did not sign gets through.
+ * is verified once more, by oidc-provider's own check (signature with the tenant's keys, issuer, audience = this
+ * client, subject), with the algorithm its header names — only when that is the tenant's other ID-token algorithm
+ * (RS256 or ES256: asymmetric, never `none` or HS*) and the header has no `typ`, as oidc-provider's ID tokens have
+ * none: the tenant's other JWTs (access tokens, `at+jwt`; logout and introspection tokens) name their type.
  */
 export function acceptEarlierIdTokenAlgorithms(provider: Provider): void {
   const IdToken = provider.IdToken as unknown as { validate: IdTokenValidate };
@@ -105,18 +107,16 @@ export function acceptEarlierIdTokenAlgorithms(provider: Provider): void {
     try {
       return await validate(jwt, client);
     } catch (error) {
-      let alg: string | undefined;
+      let header: { alg?: string; typ?: string };
       try {
-        alg = decodeProtectedHeader(jwt).alg;
+        header = decodeProtectedHeader(jwt);
       } catch {
         throw error;
       }
-      if (
-        alg === client.idTokenSignedResponseAlg ||
-        !ID_TOKEN_SIGNING_ALGORITHMS.includes(alg as IdTokenSigningAlgorithm)
-      ) {
-        throw error;
-      }
+      const { alg, typ } = header;
+      const other = ID_TOKEN_SIGNING_ALGORITHMS.includes(alg as IdTokenSigningAlgorithm);
+      if (!other || alg === client.idTokenSignedResponseAlg || typ !== undefined) throw error;
+      // The client with the hint's algorithm; everything else (its id, for the audience check) is the client's.
       return validate(jwt, Object.create(client, { idTokenSignedResponseAlg: { value: alg } }));
     }
   };
