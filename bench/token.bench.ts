@@ -244,6 +244,36 @@ export async function refreshChains(
   return chains;
 }
 
+interface RefreshRow {
+  readonly operation: 'refresh token' | 'refresh token, ES256 ID token';
+  readonly client: { readonly clientId: string; readonly clientSecret: string };
+  readonly alg: 'RS256' | 'ES256';
+}
+
+/** The refresh rows of a server: its client with RS256 ID tokens, then its client with ES256 ones. */
+function refreshRows(rs256: RefreshRow['client'], es256: RefreshRow['client']): RefreshRow[] {
+  return [
+    { operation: 'refresh token', client: rs256, alg: 'RS256' },
+    { operation: 'refresh token, ES256 ID token', client: es256, alg: 'ES256' },
+  ];
+}
+
+/** One refresh row: the workers spend `chains`, refresh tokens of the row's client. */
+function measureRefresh(
+  server: TokenServer,
+  http: HttpClient,
+  row: RefreshRow,
+  chains: string[],
+  options: { warmup: number; total: number },
+): Promise<TokenBenchRow> {
+  const authorization = basicAuth(row.client.clientId, row.client.clientSecret);
+  return measure(server, row.operation, {
+    concurrency: TOKEN_CONCURRENCY,
+    ...options,
+    step: refreshStep(http, `${server.ready.issuer}/token`, authorization, chains, row.alg),
+  });
+}
+
 async function benchPortcullis(
   server: TokenServer,
   options: { requests: number; signIns: number },
@@ -266,31 +296,10 @@ async function benchPortcullis(
       }),
     );
 
-    const chains = await refreshChains(http, ready);
-    rows.push(
-      await measure(server, 'refresh token', {
-        concurrency: TOKEN_CONCURRENCY,
-        warmup,
-        total: options.requests,
-        step: refreshStep(http, `${ready.issuer}/token`, basicAuth(web.clientId, web.clientSecret), chains, 'RS256'),
-      }),
-    );
-
-    const es256Chains = await refreshChains(http, ready, es256);
-    rows.push(
-      await measure(server, 'refresh token, ES256 ID token', {
-        concurrency: TOKEN_CONCURRENCY,
-        warmup,
-        total: options.requests,
-        step: refreshStep(
-          http,
-          `${ready.issuer}/token`,
-          basicAuth(es256.clientId, es256.clientSecret),
-          es256Chains,
-          'ES256',
-        ),
-      }),
-    );
+    for (const row of refreshRows(web, es256)) {
+      const chains = await refreshChains(http, ready, row.alg === 'ES256' ? es256 : web);
+      rows.push(await measureRefresh(server, http, row, chains, { warmup, total: options.requests }));
+    }
 
     let next = 0;
     rows.push(
@@ -321,31 +330,14 @@ async function benchBareProvider(server: TokenServer, options: { requests: numbe
       step: clientCredentialsStep(http, ready),
     });
     const rows = [cc];
-    const refreshes = [
-      { operation: 'refresh token', client: ready.automation, alg: 'RS256' },
-      { operation: 'refresh token, ES256 ID token', client: ready.es256, alg: 'ES256' },
-    ] as const;
-    for (const { operation, client, alg } of refreshes) {
-      if (!client) throw new Error(`the bare provider has no client for '${operation}'`);
+    if (!ready.es256) throw new Error('the bare provider came without its ES256 client');
+    for (const row of refreshRows(ready.automation, ready.es256)) {
       const chains = await server.ask<string[]>({
         op: 'refresh-tokens',
         count: TOKEN_CONCURRENCY,
-        clientId: client.clientId,
+        clientId: row.client.clientId,
       });
-      rows.push(
-        await measure(server, operation, {
-          concurrency: TOKEN_CONCURRENCY,
-          warmup,
-          total: options.requests,
-          step: refreshStep(
-            http,
-            `${ready.issuer}/token`,
-            basicAuth(client.clientId, client.clientSecret),
-            chains,
-            alg,
-          ),
-        }),
-      );
+      rows.push(await measureRefresh(server, http, row, chains, { warmup, total: options.requests }));
     }
     return rows;
   } finally {
