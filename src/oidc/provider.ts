@@ -10,6 +10,7 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { Config } from '../config/load.ts';
+import { ID_TOKEN_SIGNING_ALGORITHMS } from '../directory/applications.ts';
 import { type Directory, directoryFor } from '../directory/directory.ts';
 import { clearedSessionCookies, cookieScopeFor, readSessionCookies, serializeCookie } from '../session/cookies.ts';
 import { html, page, trusted } from '../signin/html.ts';
@@ -134,7 +135,8 @@ export async function createTenantProvider(options: ProviderOptions): Promise<Te
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
     // Asymmetric only: a client's `client_secret` here is a placeholder (see clients.ts), never an HMAC key.
     enabledJWA: {
-      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      // What an application may register (its idTokenSignedResponseAlg): the two kinds of key each tenant has.
+      idTokenSigningAlgValues: [...ID_TOKEN_SIGNING_ALGORITHMS],
       userinfoSigningAlgValues: ['RS256', 'ES256'],
       introspectionSigningAlgValues: ['RS256', 'ES256'],
       authorizationSigningAlgValues: ['RS256', 'ES256'],
