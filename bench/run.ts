@@ -5,6 +5,7 @@ import { benchGateway, formatGateway } from './gateway.bench.ts';
 import { benchLookupScale, formatLookupScale } from './lookup-scale.bench.ts';
 import { benchPrefixSet, formatRows } from './prefix-set.bench.ts';
 import { benchSession, formatSession } from './session.bench.ts';
+import { benchSignInLog, formatSignInLog } from './sign-in-log.bench.ts';
 import { benchToken, formatToken } from './token.bench.ts';
 
 console.log('## Prefix set: address → matching named locations\n');
@@ -15,6 +16,8 @@ console.log('\n## Token endpoint and password sign-in\n');
 console.log(formatToken(await benchToken()));
 console.log('\n## Subject and grant-session lookups by tenant size\n');
 console.log(formatLookupScale(await benchLookupScale()));
+console.log('\n## Sign-in log writes by log size and id kind\n');
+console.log(formatSignInLog(await benchSignInLog()));
 console.log('\n## Session check from cache (forward auth)\n');
 console.log(formatSession(await benchSession()));
 // Last: it needs wrk and nginx, and stops the run with a message when they are missing.

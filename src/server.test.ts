@@ -15,7 +15,8 @@ import { setCommonHeaders } from './http/request-id.ts';
 import { closeAll } from './http/shutdown.ts';
 import { buildServer, logConfigWarnings, type ServerDeps, type ServerPlugin } from './server.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** A generated correlation id: a time-ordered UUID (version 7), so sign-in log entries append to its index. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface Started {
   readonly app: FastifyInstance;

@@ -294,11 +294,16 @@ for (const c of cases) {
   });
 }
 
-test('an entry without an id gets a fresh UUID', () => {
+test('an entry without an id gets a fresh time-ordered UUID (version 7), so new entries append to the id index', () => {
+  const before = Date.now();
   const a = buildSignInEntry(attempt({ id: undefined }));
   const b = buildSignInEntry(attempt({ id: undefined }));
-  assert.match(a.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  const after = Date.now();
+  assert.match(a.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.notEqual(a.id, b.id);
+  // The first 48 bits are the time of creation in milliseconds (RFC 9562).
+  const millis = Number.parseInt(a.id.replaceAll('-', '').slice(0, 12), 16);
+  assert.ok(millis >= before && millis <= after, `${a.id} carries ${millis}, not a time in [${before}, ${after}]`);
 });
 
 test('an attempt without a time, code or addresses is refused, naming each field', () => {

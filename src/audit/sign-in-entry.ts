@@ -1,7 +1,7 @@
 // One sign-in attempt as Microsoft Graph's `signIn` (v1.0, plus `userAgent` and `authenticationRequirement` from
 // beta, which Entra's exports carry): what `/auditLogs/signIns` serves, so scripts written for Entra read it as is.
 // Pure: the caller passes the time, the id and everything the pipeline saw.
-import { randomUUID } from 'node:crypto';
+import { randomUUIDv7 } from 'node:crypto';
 import { ERROR_CODES } from '../errors.ts';
 import type { Evaluation } from '../policy/evaluate.ts';
 import type { AppliedPolicyResult, ClientAppType, DevicePlatform, RiskLevel } from '../policy/types.ts';
@@ -103,7 +103,7 @@ export interface SignInLogInput {
   readonly amr: readonly string[];
   /** The sign-in risk the evaluation used; Portcullis has no risk detection of its own, so 'none' by default. */
   readonly signInRiskLevel?: RiskLevel;
-  /** The entry's id; a new UUID when absent. */
+  /** The entry's id; when absent, a new time-ordered UUID (version 7), so entries append to the id index. */
   readonly id?: string;
 }
 
@@ -189,7 +189,7 @@ export function buildSignInEntry(input: SignInLogInput): SignInEntry {
     evaluation?.decision.missingControls.includes('mfa') === true;
   const risk = input.signInRiskLevel ?? 'none';
   return {
-    id: input.id ?? randomUUID(),
+    id: input.id ?? randomUUIDv7(),
     createdDateTime: new Date(input.at).toISOString(),
     userDisplayName: bounded(input.user?.displayName),
     userPrincipalName: bounded(input.user?.userPrincipalName ?? input.signInName),

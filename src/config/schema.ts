@@ -140,14 +140,18 @@ export const schema = section('Portcullis configuration', {
       }),
     },
   ),
-  log: section('Logging. Logs are JSON lines on standard output, one correlation id per request.', {
-    level: oneOf({
-      doc: 'The least severe level written.',
-      env: 'PORTCULLIS_LOG_LEVEL',
-      default: 'info',
-      values: LOG_LEVELS,
-    }),
-  }),
+  log: section(
+    'Logging. Logs are JSON lines on standard output, one correlation id per request: the client’s ' +
+      '`client-request-id` or `X-Request-Id` when it sent a usable one, otherwise a new time-ordered UUID (version 7).',
+    {
+      level: oneOf({
+        doc: 'The least severe level written.',
+        env: 'PORTCULLIS_LOG_LEVEL',
+        default: 'info',
+        values: LOG_LEVELS,
+      }),
+    },
+  ),
   geo: section('IP address to country, for country named locations.', {
     countryDatabase: optionalFile({
       doc:
