@@ -5,6 +5,7 @@ import { benchGateway, formatGateway } from './gateway.bench.ts';
 import { benchLookupScale, formatLookupScale } from './lookup-scale.bench.ts';
 import { benchPrefixSet, formatRows } from './prefix-set.bench.ts';
 import { benchSession, formatSession } from './session.bench.ts';
+import { benchSignature, formatSignature } from './signature.bench.ts';
 import { benchSignInLog, formatSignInLog } from './sign-in-log.bench.ts';
 import { benchToken, formatToken } from './token.bench.ts';
 
@@ -12,6 +13,8 @@ console.log('## Prefix set: address → matching named locations\n');
 console.log(formatRows(benchPrefixSet()));
 console.log('\n## Full Conditional Access decision at Entra’s maximum\n');
 console.log(formatDecision(benchDecision()));
+console.log('\n## One ID-token signature\n');
+console.log(formatSignature(await benchSignature()));
 console.log('\n## Token endpoint and password sign-in\n');
 console.log(formatToken(await benchToken()));
 console.log('\n## Subject and grant-session lookups by tenant size\n');
