@@ -5,8 +5,8 @@ import { benchGateway, formatGateway } from './gateway.bench.ts';
 import { benchLookupScale, formatLookupScale } from './lookup-scale.bench.ts';
 import { benchPrefixSet, formatRows } from './prefix-set.bench.ts';
 import { benchSession, formatSession } from './session.bench.ts';
-import { benchSignature, formatSignature } from './signature.bench.ts';
 import { benchSignInLog, formatSignInLog } from './sign-in-log.bench.ts';
+import { benchSignature, formatSignature } from './signature.bench.ts';
 import { benchToken, formatToken } from './token.bench.ts';
 
 console.log('## Prefix set: address → matching named locations\n');

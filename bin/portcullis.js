@@ -1,18 +1,21 @@
 #!/usr/bin/env node
-// Entry point for `npx portcullis`. Portcullis runs on Node 24 (type stripping); when this file is started by an
-// older system Node, it re-runs itself with the Node 24 runtime pinned in the project's devDependencies.
+// Entry point for `npx portcullis`. Portcullis runs on Node 24.16 or later (type stripping, crypto.randomUUIDv7);
+// when this file is started by an older system Node, it re-runs itself with the Node 24 runtime pinned in the
+// project's devDependencies.
 import { spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const major = Number(process.versions.node.split('.')[0]);
-if (major < 24) {
+// The version alone would do, but the feature is what the code needs: a 24.x before 24.16 lacks randomUUIDv7.
+if (major < 24 || typeof crypto.randomUUIDv7 !== 'function') {
   const pinned = join(root, 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(pinned)) {
     process.stderr.write(
-      `portcullis: needs Node.js 24 or later (this is ${process.version}); run 'npm install' first\n`,
+      `portcullis: needs Node.js 24.16 or later (this is ${process.version}); run 'npm install' first\n`,
     );
     process.exit(1);
   }

@@ -1,6 +1,7 @@
 // One sign-in attempt as Microsoft Graph's `signIn` (v1.0, plus `userAgent` and `authenticationRequirement` from
 // beta, which Entra's exports carry): what `/auditLogs/signIns` serves, so scripts written for Entra read it as is.
-// Pure: the caller passes the time, the id and everything the pipeline saw.
+// The caller passes the time and everything the pipeline saw; the entry's id is a new time-ordered UUID (from the
+// wall clock, not the passed time) unless the caller passes one.
 import { randomUUIDv7 } from 'node:crypto';
 import { ERROR_CODES } from '../errors.ts';
 import type { Evaluation } from '../policy/evaluate.ts';

@@ -142,7 +142,7 @@ export const schema = section('Portcullis configuration', {
   ),
   log: section(
     'Logging. Logs are JSON lines on standard output, one correlation id per request: the client’s ' +
-      '`client-request-id` or `X-Request-Id` when it sent a usable one, otherwise a new time-ordered UUID (version 7).',
+      '`X-Request-Id` or `client-request-id` when it sent a usable one, otherwise a new time-ordered UUID (version 7).',
     {
       level: oneOf({
         doc: 'The least severe level written.',
