@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const major = Number(process.versions.node.split('.')[0]);
-// The version alone would do, but the feature is what the code needs: a 24.x before 24.16 lacks randomUUIDv7.
+// A 24.x before 24.16 lacks crypto.randomUUIDv7, which the code uses: test for it rather than parse the minor version.
 if (major < 24 || typeof crypto.randomUUIDv7 !== 'function') {
   const pinned = join(root, 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(pinned)) {

@@ -6,6 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { Writable } from 'node:stream';
 import { after, describe, mock, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { UUID_V7 } from '../test/support/uuid.ts';
 import { ManualClock } from './clock.ts';
 import { type ConfigOverrides, loadConfig } from './config/load.ts';
 import { PortcullisError } from './errors.ts';
@@ -14,9 +15,6 @@ import { createLogger } from './http/logger.ts';
 import { setCommonHeaders } from './http/request-id.ts';
 import { closeAll } from './http/shutdown.ts';
 import { buildServer, logConfigWarnings, type ServerDeps, type ServerPlugin } from './server.ts';
-
-/** A generated correlation id: a time-ordered UUID (version 7), so sign-in log entries append to its index. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface Started {
   readonly app: FastifyInstance;
@@ -146,7 +144,7 @@ describe('client address: X-Forwarded-For counts only through trusted proxies (r
 
 describe('correlation id', () => {
   const cases: { name: string; headers: Record<string, string>; expected: string | RegExp }[] = [
-    { name: 'none sent: a fresh UUID', headers: {}, expected: UUID },
+    { name: 'none sent: a fresh UUID', headers: {}, expected: UUID_V7 },
     {
       name: "the reverse proxy's X-Request-Id is kept",
       headers: { 'x-request-id': '0f8fad5b-d9cb-469f-a165-70867728950e' },
@@ -165,10 +163,10 @@ describe('correlation id', () => {
     {
       name: 'an id that could forge log lines is replaced',
       headers: { 'x-request-id': 'abc" level=error msg="forged' },
-      expected: UUID,
+      expected: UUID_V7,
     },
-    { name: 'an id that is too long is replaced', headers: { 'client-request-id': 'a'.repeat(65) }, expected: UUID },
-    { name: 'an id that is too short to be unique is replaced', headers: { 'x-request-id': 'abc' }, expected: UUID },
+    { name: 'an id that is too long is replaced', headers: { 'client-request-id': 'a'.repeat(65) }, expected: UUID_V7 },
+    { name: 'an id that is too short to be unique is replaced', headers: { 'x-request-id': 'abc' }, expected: UUID_V7 },
   ];
   for (const c of cases) {
     test(c.name, async () => {
